@@ -1,0 +1,256 @@
+import type { Activity } from '../model/activity.js';
+import { DIMENSIONS, type Dimension } from '../model/dimensions.js';
+import type { NowQuery, NowResult, Split, Splits } from '../model/now-query.js';
+import { DimensionSlots } from './dimension-slots.js';
+import type { FirstSeenRegistry } from './first-seen-registry.js';
+import { MinuteTimeline } from './minute-timeline.js';
+import { UserTable } from './user-table.js';
+import { WindowCounters } from './window-counters.js';
+
+/** Retention horizon bounds: at least the timeline's 30 minutes, at most the largest window. */
+export const MIN_HORIZON_SECONDS = 1800;
+export const MAX_HORIZON_SECONDS = 3600;
+export const DEFAULT_HORIZON_SECONDS = 1800;
+export const DEFAULT_VALUE_CAP = 256;
+
+export interface EngineOptions {
+  readonly registry: FirstSeenRegistry;
+  /** Seconds of activity kept; the largest window a query may ask for. */
+  readonly horizonSeconds?: number;
+  /** Distinct values per dimension before new ones fold into Other. */
+  readonly valueCap?: number;
+}
+
+const DIMS = DIMENSIONS.length;
+const INITIAL_SLOT_WIDTH = 16;
+
+/**
+ * Exact distinct active users of one account over a sliding window, split by dimension values.
+ *
+ * Each user holds its latest activity time, its dimension values and its first-seen time; counters
+ * per second and value (WindowCounters) are moved incrementally as users come, change and expire,
+ * so a query reads O(values × window minutes) counters and never looks at users. Pure: no I/O, no
+ * timers; time is passed in and never goes backwards (an earlier `now` is read as the latest one).
+ */
+export class ActiveUsersEngine {
+  private readonly registry: FirstSeenRegistry;
+  private readonly horizon: number;
+  private readonly users = new UserTable();
+  private readonly slots: DimensionSlots;
+  /** Users by second of their latest activity. */
+  private readonly active: WindowCounters;
+  /** Users by second of their first-ever activity, while that second is within the horizon. */
+  private readonly newcomers: WindowCounters;
+  private readonly timeline = new MinuteTimeline();
+  private readonly liveUsers = (slot: number): number => this.active.total(slot);
+  private readonly isExpired = (index: number): boolean =>
+    this.users.latest[index] <= this.clock - this.horizon;
+  private slotWidth = INITIAL_SLOT_WIDTH;
+  private clock = 0;
+  private readonly resolved = new Uint16Array(DIMS);
+  private readonly activeSums: Float64Array;
+  private readonly newSums: Float64Array;
+
+  constructor(options: EngineOptions) {
+    const horizon = options.horizonSeconds ?? DEFAULT_HORIZON_SECONDS;
+    const cap = options.valueCap ?? DEFAULT_VALUE_CAP;
+    if (!Number.isInteger(horizon) || horizon < MIN_HORIZON_SECONDS || horizon > MAX_HORIZON_SECONDS) {
+      throw new RangeError(
+        `horizonSeconds must be an integer in ${MIN_HORIZON_SECONDS}..${MAX_HORIZON_SECONDS}`,
+      );
+    }
+    if (!Number.isInteger(cap) || cap < 1 || cap > 4096)
+      throw new RangeError('valueCap must be an integer in 1..4096');
+    this.registry = options.registry;
+    this.horizon = horizon;
+    this.slots = new DimensionSlots(cap);
+    this.active = new WindowCounters(horizon, INITIAL_SLOT_WIDTH);
+    this.newcomers = new WindowCounters(horizon, INITIAL_SLOT_WIDTH);
+    const maxSlots = 1 + DIMS * (cap + 2);
+    this.activeSums = new Float64Array(maxSlots);
+    this.newSums = new Float64Array(maxSlots);
+  }
+
+  /** Users held in memory: those active within the horizon, and expired ones not yet swept. */
+  get trackedUsers(): number {
+    return this.users.size;
+  }
+
+  /** Records activities received at `now`; a `ts` later than `now` counts as `now`. */
+  record(activities: readonly Activity[], now: number): void {
+    this.advance(now);
+    for (const activity of activities) this.recordOne(activity);
+    this.users.sweep(activities.length, this.isExpired);
+  }
+
+  /** Moves time to `now` and forgets up to `budget` users that left the horizon. */
+  maintain(now: number, budget: number): number {
+    this.advance(now);
+    return this.users.sweep(budget, this.isExpired);
+  }
+
+  query(query: NowQuery, now: number): NowResult {
+    const window = query.window;
+    if (!Number.isInteger(window) || window < 1 || window > this.horizon) {
+      throw new RangeError(`window must be an integer in 1..${this.horizon}`);
+    }
+    this.advance(now);
+    const slotCount = this.slots.size;
+    this.active.sumWindow(window, slotCount, this.activeSums);
+    const count = this.activeSums[0];
+    const result: Mutable<NowResult> = { count, splits: this.splits(query.splits, this.activeSums) };
+    if (query.userType) {
+      this.newcomers.sumWindow(window, slotCount, this.newSums);
+      const fresh = this.newSums[0];
+      result.userType = { new: fresh, returning: count - fresh };
+      if (query.splits.length > 0) result.newSplits = this.splits(query.splits, this.newSums);
+    }
+    if (query.timeline) result.timeline = this.timeline.points(this.clock);
+    return result;
+  }
+
+  private advance(now: number): void {
+    if (now <= this.clock) return;
+    this.clock = now;
+    this.active.advance(now);
+    this.newcomers.advance(now);
+  }
+
+  private recordOne(activity: Activity): void {
+    const ts = activity.ts > this.clock ? this.clock : activity.ts;
+    const liveAfter = this.clock - this.horizon;
+    const users = this.users;
+    const index = users.indexOf(activity.user);
+    if (index === undefined) {
+      const known = this.registry.get(activity.user);
+      if (known === undefined || ts < known) this.registry.remember(activity.user, ts);
+      if (ts <= liveAfter) return;
+      const added = users.add(activity.user);
+      users.first[added] = known === undefined || ts < known ? ts : known;
+      this.enter(added, activity, ts);
+      return;
+    }
+    const first = users.first[index];
+    const latest = users.latest[index];
+    if (latest <= liveAfter) {
+      // Expired but not swept yet: its first-seen is still right, the rest starts over.
+      if (ts < first) {
+        this.registry.remember(activity.user, ts);
+        users.first[index] = ts;
+      }
+      if (ts > liveAfter) this.enter(index, activity, ts);
+      return;
+    }
+    const at = index * DIMS;
+    const dims = users.dims;
+    if (ts < first) {
+      this.registry.remember(activity.user, ts);
+      if (first > liveAfter)
+        this.newcomers.addUser(first, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], -1);
+      if (ts > liveAfter) this.newcomers.addUser(ts, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], 1);
+      users.first[index] = ts;
+    }
+    if (ts <= liveAfter) return;
+    const latestMinute = Math.floor(latest / 60);
+    const minute = Math.floor(ts / 60);
+    users.minuteMasks[index] = this.timeline.record(
+      users.minuteMasks[index],
+      latestMinute,
+      minute,
+      this.nowMinute(),
+    );
+    if (ts < latest) return;
+    const r = this.resolveDims(activity, index);
+    const o0 = dims[at];
+    const o1 = dims[at + 1];
+    const o2 = dims[at + 2];
+    const o3 = dims[at + 3];
+    const sameDims = r[0] === o0 && r[1] === o1 && r[2] === o2 && r[3] === o3;
+    if (ts === latest && sameDims) return;
+    this.active.addUser(latest, o0, o1, o2, o3, -1);
+    this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
+    const userFirst = users.first[index];
+    if (!sameDims && userFirst > liveAfter) {
+      this.newcomers.addUser(userFirst, o0, o1, o2, o3, -1);
+      this.newcomers.addUser(userFirst, r[0], r[1], r[2], r[3], 1);
+    }
+    users.latest[index] = ts;
+    dims.set(r, at);
+  }
+
+  /** Starts the live state of a user with no activity in the horizon; its `first` is already set. */
+  private enter(index: number, activity: Activity, ts: number): void {
+    const users = this.users;
+    const r = this.resolveDims(activity, -1);
+    users.latest[index] = ts;
+    users.dims.set(r, index * DIMS);
+    const minute = Math.floor(ts / 60);
+    users.minuteMasks[index] = this.timeline.record(0, minute, minute, this.nowMinute());
+    this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
+    const first = users.first[index];
+    if (first > this.clock - this.horizon) this.newcomers.addUser(first, r[0], r[1], r[2], r[3], 1);
+  }
+
+  /**
+   * The slots of the activity's dimension values, in `this.resolved`. A value equal to the one the
+   * live user `index` already holds keeps its slot without a lookup (pass -1 for no such user).
+   */
+  private resolveDims(activity: Activity, index: number): Uint16Array {
+    const r = this.resolved;
+    const slots = this.slots;
+    const dims = this.users.dims;
+    const at = index * DIMS;
+    for (let d = 0; d < DIMS; d++) {
+      const value = dimensionValue(activity, d);
+      const held = index >= 0 ? dims[at + d] : -1;
+      r[d] =
+        held >= 0 && value !== undefined && slots.name(held) === value
+          ? held
+          : slots.resolve(d, value, this.liveUsers);
+    }
+    if (slots.size > this.slotWidth) {
+      this.slotWidth = slots.size;
+      this.active.ensureWidth(slots.size);
+      this.newcomers.ensureWidth(slots.size);
+    }
+    return r;
+  }
+
+  private nowMinute(): number {
+    return Math.floor(this.clock / 60);
+  }
+
+  private splits(dimensions: readonly Dimension[], sums: Float64Array): Splits {
+    const splits: Splits = {};
+    for (const dimension of dimensions) {
+      const entries: [string, number][] = [];
+      for (const slot of this.slots.slotsOf(dimension)) {
+        const users = sums[slot];
+        if (users > 0) entries.push([this.slots.name(slot), users]);
+      }
+      entries.sort(byCountThenValue);
+      splits[dimension] = entries as Split;
+    }
+    return splits;
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The value of dimension number `d` (in DIMENSIONS order) carried by an activity. */
+function dimensionValue(activity: Activity, d: number): string | undefined {
+  switch (d) {
+    case 0:
+      return activity.sessionSource;
+    case 1:
+      return activity.browser;
+    case 2:
+      return activity.os;
+    default:
+      return activity.device;
+  }
+}
+
+function byCountThenValue(a: readonly [string, number], b: readonly [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}

@@ -1,0 +1,82 @@
+import { DIMENSIONS, type Dimension, OTHER, UNKNOWN } from '../model/dimensions.js';
+
+/**
+ * Maps each dimension's values to counter slots (columns of WindowCounters), with the per-dimension
+ * cap on distinct values. Slot 0 is "all users"; every dimension owns an Unknown and an Other slot
+ * that do not count against the cap.
+ *
+ * Cap rule: a value keeps its own slot if some user whose latest activity is within the horizon
+ * holds it ("live"), or if fewer than `cap` values of its dimension are live; otherwise it folds
+ * into Other. Slots of values no longer live are reused, so the slots of a dimension stay bounded
+ * by `cap + 2` whatever clients send, and the rule depends only on the activity of the horizon.
+ */
+export class DimensionSlots {
+  private readonly cap: number;
+  private readonly slotsByValue: Map<string, number>[] = [];
+  /** Slots of each dimension's named values (not Unknown, not Other). */
+  private readonly namedSlots: number[][] = [];
+  private readonly unknownSlots: number[] = [];
+  private readonly otherSlots: number[] = [];
+  private readonly names: string[] = ['(all)'];
+
+  constructor(cap: number) {
+    this.cap = cap;
+    for (let d = 0; d < DIMENSIONS.length; d++) {
+      this.slotsByValue.push(new Map());
+      this.namedSlots.push([]);
+      this.unknownSlots.push(this.allocate(UNKNOWN));
+      this.otherSlots.push(this.allocate(OTHER));
+    }
+  }
+
+  /** Number of slots in use; every slot id is below it. */
+  get size(): number {
+    return this.names.length;
+  }
+
+  name(slot: number): string {
+    return this.names[slot];
+  }
+
+  /** Every slot of the dimension: named values, Unknown and Other. */
+  slotsOf(dimension: Dimension): number[] {
+    const d = DIMENSIONS.indexOf(dimension);
+    return [...this.namedSlots[d], this.unknownSlots[d], this.otherSlots[d]];
+  }
+
+  /**
+   * The slot for `value` of dimension number `d`. `liveUsers(slot)` tells how many users with a
+   * latest activity in the horizon hold the slot.
+   */
+  resolve(d: number, value: string | undefined, liveUsers: (slot: number) => number): number {
+    if (value === undefined || value === '' || value === UNKNOWN) return this.unknownSlots[d];
+    if (value === OTHER) return this.otherSlots[d];
+    const known = this.slotsByValue[d].get(value);
+    if (known !== undefined && liveUsers(known) > 0) return known;
+    const named = this.namedSlots[d];
+    let live = 0;
+    let reusable = -1;
+    for (const slot of named) {
+      if (liveUsers(slot) > 0) live++;
+      else if (reusable < 0 || slot === known) reusable = slot;
+    }
+    if (live >= this.cap) return this.otherSlots[d];
+    if (known !== undefined) return known;
+    if (named.length < this.cap) {
+      const slot = this.allocate(value);
+      named.push(slot);
+      this.slotsByValue[d].set(value, slot);
+      return slot;
+    }
+    // At the cap with a value not live: hand its slot (all of whose counts are zero) to `value`.
+    this.slotsByValue[d].delete(this.names[reusable]);
+    this.names[reusable] = value;
+    this.slotsByValue[d].set(value, reusable);
+    return reusable;
+  }
+
+  private allocate(name: string): number {
+    this.names.push(name);
+    return this.names.length - 1;
+  }
+}

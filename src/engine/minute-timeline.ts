@@ -1,0 +1,55 @@
+import { TIMELINE_MINUTES } from '../model/now-query.js';
+
+/** Minutes remembered: the timeline's, plus room so a late activity never lands on a newer minute. */
+export const TRACKED_MINUTES = 32;
+
+/**
+ * Distinct active users per calendar minute for the recent minutes. Each user carries a bit mask of
+ * the minutes it was active in (bit i = i minutes before the minute of its latest activity), so a
+ * user is counted once per minute however many activities it sends, in whatever order.
+ */
+export class MinuteTimeline {
+  private readonly counts = new Int32Array(TRACKED_MINUTES);
+  private readonly minutes = new Float64Array(TRACKED_MINUTES).fill(-1);
+
+  /**
+   * Notes an activity in `minute` of a user whose mask is relative to `latestMinute` (the minute of
+   * its latest activity before this one; pass a mask of 0 for a user with none). Counts the user in
+   * that minute if it was not counted there yet, and returns the user's new mask, relative to the
+   * later of the two minutes. `nowMinute` is the current minute: older minutes than this class
+   * tracks are ignored.
+   */
+  record(mask: number, latestMinute: number, minute: number, nowMinute: number): number {
+    if (minute >= latestMinute) {
+      const shift = minute - latestMinute;
+      const shifted = shift >= TRACKED_MINUTES ? 0 : (mask << shift) >>> 0;
+      if ((shifted & 1) === 0) this.increment(minute, nowMinute);
+      return (shifted | 1) >>> 0;
+    }
+    const bit = latestMinute - minute;
+    if (bit >= TRACKED_MINUTES || (mask & (1 << bit)) !== 0) return mask;
+    this.increment(minute, nowMinute);
+    return (mask | (1 << bit)) >>> 0;
+  }
+
+  private increment(minute: number, nowMinute: number): void {
+    if (minute <= nowMinute - TRACKED_MINUTES) return;
+    const i = minute % TRACKED_MINUTES;
+    if (this.minutes[i] !== minute) {
+      this.minutes[i] = minute;
+      this.counts[i] = 0;
+    }
+    this.counts[i]++;
+  }
+
+  /** The TIMELINE_MINUTES minutes ending with the one holding `now`, oldest first. */
+  points(now: number): { ts: number; count: number }[] {
+    const last = Math.floor(now / 60);
+    const points = [];
+    for (let minute = last - TIMELINE_MINUTES + 1; minute <= last; minute++) {
+      const i = minute % TRACKED_MINUTES;
+      points.push({ ts: minute * 60, count: this.minutes[i] === minute ? this.counts[i] : 0 });
+    }
+    return points;
+  }
+}

@@ -1,0 +1,32 @@
+/** The four attributes a user is split by; names are those of the `/1/now.json` request keys. */
+export const DIMENSIONS = ['session_source', 'browser', 'os', 'device'] as const;
+
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/** Value of a dimension that a record did not carry. */
+export const UNKNOWN = 'Unknown';
+
+/** Value that a dimension's new values fold into once its distinct-value cap is reached. */
+export const OTHER = 'Other';
+
+/** Most characters kept of a free-form dimension value sent by a client. */
+export const MAX_VALUE_LENGTH = 64;
+
+export const DEVICES = ['Mobile', 'Tablet', 'Desktop', 'TV', 'Wearable', 'Console', UNKNOWN] as const;
+
+export const SESSION_SOURCES = [
+  'Direct',
+  'Organic Search',
+  'Paid Search',
+  'Social',
+  'Email',
+  'SMS',
+  'Push',
+  'Referral',
+  'Deep Link',
+  OTHER,
+  UNKNOWN,
+] as const;
+
+/** Browser value of native-app activity, which has no browser. */
+export const APP_BROWSER = 'App';

@@ -1,0 +1,40 @@
+import type { Dimension } from './dimensions.js';
+
+/** Default sliding window of `/1/now.json`, seconds. */
+export const DEFAULT_WINDOW_SECONDS = 300;
+/** Bounds of the `window` extension, seconds. */
+export const MIN_WINDOW_SECONDS = 60;
+export const MAX_WINDOW_SECONDS = 3600;
+/** Minutes covered by the `timeline` extension, the current (partial) minute included. */
+export const TIMELINE_MINUTES = 30;
+
+export interface NowQuery {
+  /** Window length in seconds: users active in (now - window, now]. */
+  readonly window: number;
+  readonly userType: boolean;
+  /** Splits to compute, in the order they should appear in the response. */
+  readonly splits: readonly Dimension[];
+  readonly timeline: boolean;
+}
+
+/** value → active users; zero counts omitted; ordered by count descending, then value ascending. */
+export type Split = ReadonlyArray<readonly [value: string, users: number]>;
+
+export type Splits = Partial<Record<Dimension, Split>>;
+
+export interface TimelinePoint {
+  /** Start of the minute, epoch seconds (a multiple of 60). */
+  readonly ts: number;
+  /** Distinct users with at least one activity in that minute. */
+  readonly count: number;
+}
+
+export interface NowResult {
+  readonly count: number;
+  readonly userType?: { readonly new: number; readonly returning: number };
+  readonly splits: Splits;
+  /** The same splits restricted to new users; present when userType and at least one split are asked. */
+  readonly newSplits?: Splits;
+  /** Oldest minute first, TIMELINE_MINUTES points. */
+  readonly timeline?: readonly TimelinePoint[];
+}
