@@ -117,7 +117,7 @@ export class ActiveUsersEngine {
   }
 
   private recordOne(activity: Activity): void {
-    const ts = activity.ts > this.clock ? this.clock : activity.ts;
+    const ts = Math.min(activity.ts, this.clock);
     const liveAfter = this.clock - this.horizon;
     const users = this.users;
     const index = users.indexOf(activity.user);

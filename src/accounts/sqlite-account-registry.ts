@@ -1,0 +1,342 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Account, AccountCredentials, AccountRegistry, NewAccount } from './account-registry.js';
+import {
+  digest,
+  generateAccountId,
+  generatePasscode,
+  generatePublicToken,
+  matchesAnyDigest,
+} from './secrets.js';
+
+/** Bumped when the tables below change shape; a newer file is refused rather than misread. */
+export const ACCOUNT_SCHEMA_VERSION = 1;
+
+export const MAX_ACCOUNT_NAME_LENGTH = 100;
+const REGION_PATTERN = /^[a-z0-9-]{1,32}$/;
+
+export interface SqliteAccountRegistryOptions {
+  /** Clock for `createdAt`, epoch milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+  /** How long a write waits for another process's write lock. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** What the hot path needs about one account, loaded from disk as a whole. */
+interface CachedAccount {
+  readonly account: Account;
+  readonly tokenDigest: Buffer;
+  readonly passcodeDigests: Buffer[];
+}
+
+interface Snapshot {
+  /** Value of the `generation` counter the snapshot was read at. */
+  readonly generation: number;
+  readonly accounts: Map<string, CachedAccount>;
+}
+
+interface AccountRow {
+  id: string;
+  name: string;
+  region: string;
+  created_at: number;
+  token_digest: Buffer;
+}
+
+interface PasscodeRow {
+  account_id: string;
+  digest: Buffer;
+}
+
+/*
+ * `account_meta` holds the schema version and a `generation` counter that triggers bump on every
+ * change to the account tables, whoever makes it (this class in another process, or an operator
+ * with the sqlite3 shell). The schema version lives there rather than in `PRAGMA user_version`
+ * because the file is shared with other parts of the embedded store, and that pragma is per file.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS account_meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO account_meta (key, value) VALUES ('schema_version', ${ACCOUNT_SCHEMA_VERSION});
+INSERT OR IGNORE INTO account_meta (key, value) VALUES ('generation', 0);
+
+CREATE TABLE IF NOT EXISTS account (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,
+  region       TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  token_digest BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS account_passcode (
+  account_id TEXT NOT NULL REFERENCES account (id) ON DELETE CASCADE,
+  digest     BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, digest)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS account_ai AFTER INSERT ON account
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS account_au AFTER UPDATE ON account
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS account_ad AFTER DELETE ON account
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS account_passcode_ai AFTER INSERT ON account_passcode
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS account_passcode_au AFTER UPDATE ON account_passcode
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS account_passcode_ad AFTER DELETE ON account_passcode
+  BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
+`;
+
+/**
+ * Accounts in a SQLite file (normally `<data-dir>/activenow.db`), shared safely between a running
+ * server and the `accounts` CLI commands.
+ *
+ * Reads are served from an in-memory snapshot of all accounts. Each call first reads
+ * `PRAGMA data_version` (changes when another connection commits to the file, a shared-memory read
+ * in WAL mode); only then is the `generation` counter read, and the snapshot reloaded only if the
+ * account tables themselves changed — so commits of other tables in the same file (activity
+ * batches) cost one extra indexed row read, not a reload. Writes through this instance drop the
+ * snapshot at once.
+ */
+export class SqliteAccountRegistry implements AccountRegistry {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private snapshot: Snapshot | undefined;
+  private dataVersion = -1;
+  private closed = false;
+
+  private readonly dataVersionStmt: Database.Statement<[], number>;
+  private readonly generationStmt: Database.Statement<[], number>;
+  private readonly allAccountsStmt: Database.Statement<[], AccountRow>;
+  private readonly allPasscodesStmt: Database.Statement<[], PasscodeRow>;
+  private readonly accountExistsStmt: Database.Statement<[string], number>;
+  private readonly accountRowStmt: Database.Statement<[string], AccountRow>;
+  private readonly insertAccountStmt: Database.Statement<[string, string, string, number, Buffer]>;
+  private readonly insertPasscodeStmt: Database.Statement<[string, Buffer, number]>;
+  private readonly updateTokenStmt: Database.Statement<[Buffer, string]>;
+  private readonly deletePasscodeStmt: Database.Statement<[string, Buffer]>;
+  private readonly deleteAllPasscodesStmt: Database.Statement<[string]>;
+  private readonly deleteAccountStmt: Database.Statement<[string]>;
+
+  constructor(path: string, options: SqliteAccountRegistryOptions = {}) {
+    this.now = options.now ?? Date.now;
+    // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    this.db = new Database(path);
+    try {
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+
+    const db = this.db;
+    this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.generationStmt = db
+      .prepare<[], number>("SELECT value FROM account_meta WHERE key = 'generation'")
+      .pluck();
+    this.allAccountsStmt = db.prepare<[], AccountRow>(
+      'SELECT id, name, region, created_at, token_digest FROM account ORDER BY created_at, id',
+    );
+    this.allPasscodesStmt = db.prepare<[], PasscodeRow>(
+      'SELECT account_id, digest FROM account_passcode ORDER BY account_id, created_at',
+    );
+    this.accountExistsStmt = db.prepare<[string], number>('SELECT 1 FROM account WHERE id = ?').pluck();
+    this.accountRowStmt = db.prepare<[string], AccountRow>(
+      'SELECT id, name, region, created_at, token_digest FROM account WHERE id = ?',
+    );
+    this.insertAccountStmt = db.prepare(
+      'INSERT INTO account (id, name, region, created_at, token_digest) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertPasscodeStmt = db.prepare(
+      'INSERT INTO account_passcode (account_id, digest, created_at) VALUES (?, ?, ?)',
+    );
+    this.updateTokenStmt = db.prepare('UPDATE account SET token_digest = ? WHERE id = ?');
+    this.deletePasscodeStmt = db.prepare('DELETE FROM account_passcode WHERE account_id = ? AND digest = ?');
+    this.deleteAllPasscodesStmt = db.prepare('DELETE FROM account_passcode WHERE account_id = ?');
+    this.deleteAccountStmt = db.prepare('DELETE FROM account WHERE id = ?');
+  }
+
+  async create(account: NewAccount): Promise<AccountCredentials> {
+    this.assertOpen();
+    const name = validateName(account?.name);
+    const region = validateRegion(account?.region);
+    const passcode = generatePasscode();
+    const token = generatePublicToken();
+    const createdAt = this.now();
+    const id = this.db
+      .transaction(() => {
+        // ~31^10 ids: a collision is very unlikely, but it must never overwrite an account.
+        for (;;) {
+          const candidate = generateAccountId();
+          if (this.accountExistsStmt.get(candidate) !== undefined) continue;
+          this.insertAccountStmt.run(candidate, name, region, createdAt, digest(token));
+          this.insertPasscodeStmt.run(candidate, digest(passcode), createdAt);
+          return candidate;
+        }
+      })
+      .immediate();
+    this.snapshot = undefined;
+    return { id, name, region, passcode, token };
+  }
+
+  async list(): Promise<Account[]> {
+    return Array.from(this.fresh().accounts.values(), (entry) => entry.account);
+  }
+
+  async get(id: string): Promise<Account | undefined> {
+    return this.fresh().accounts.get(id)?.account;
+  }
+
+  async verifyPasscode(id: string, passcode: string): Promise<boolean> {
+    const entry = this.fresh().accounts.get(id);
+    // Hash even for an unknown account, so both answers take about as long.
+    return matchesAnyDigest(passcode, entry?.passcodeDigests ?? []);
+  }
+
+  async verifyToken(id: string, token: string): Promise<boolean> {
+    const entry = this.fresh().accounts.get(id);
+    return matchesAnyDigest(token, entry === undefined ? [] : [entry.tokenDigest]);
+  }
+
+  async rotatePasscode(id: string): Promise<AccountCredentials | undefined> {
+    this.assertOpen();
+    const passcode = generatePasscode();
+    const token = generatePublicToken();
+    const createdAt = this.now();
+    const row = this.db
+      .transaction(() => {
+        const found = this.accountRowStmt.get(id);
+        if (found === undefined) return undefined;
+        this.insertPasscodeStmt.run(id, digest(passcode), createdAt);
+        this.updateTokenStmt.run(digest(token), id);
+        return found;
+      })
+      .immediate();
+    if (row === undefined) return undefined;
+    this.snapshot = undefined;
+    return { id: row.id, name: row.name, region: row.region, passcode, token };
+  }
+
+  async revokePasscode(id: string, passcode: string): Promise<boolean> {
+    this.assertOpen();
+    if (typeof passcode !== 'string') return false;
+    const removed = this.deletePasscodeStmt.run(id, digest(passcode)).changes > 0;
+    if (removed) this.snapshot = undefined;
+    return removed;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    this.assertOpen();
+    const removed = this.db
+      .transaction(() => {
+        this.deleteAllPasscodesStmt.run(id);
+        return this.deleteAccountStmt.run(id).changes > 0;
+      })
+      .immediate();
+    this.snapshot = undefined;
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.snapshot = undefined;
+    this.db.close();
+  }
+
+  /** The current snapshot, reloaded only when the account tables changed since it was read. */
+  private fresh(): Snapshot {
+    this.assertOpen();
+    const dataVersion = this.dataVersionStmt.get() as number;
+    if (this.snapshot !== undefined && dataVersion === this.dataVersion) return this.snapshot;
+    // Recorded before reading: a commit racing with the load below shows up as a change next call.
+    this.dataVersion = dataVersion;
+    this.snapshot = this.db.transaction(() => {
+      const generation = this.generationStmt.get() as number;
+      if (this.snapshot !== undefined && this.snapshot.generation === generation) return this.snapshot;
+      return this.load(generation);
+    })();
+    return this.snapshot;
+  }
+
+  /** Reads every account and passcode digest; runs inside one read transaction (one snapshot). */
+  private load(generation: number): Snapshot {
+    const digests = new Map<string, Buffer[]>();
+    for (const row of this.allPasscodesStmt.iterate()) {
+      const list = digests.get(row.account_id);
+      if (list === undefined) digests.set(row.account_id, [row.digest]);
+      else list.push(row.digest);
+    }
+    const accounts = new Map<string, CachedAccount>();
+    for (const row of this.allAccountsStmt.iterate()) {
+      const passcodeDigests = digests.get(row.id) ?? [];
+      const account: Account = Object.freeze({
+        id: row.id,
+        name: row.name,
+        region: row.region,
+        createdAt: row.created_at,
+        passcodes: passcodeDigests.length,
+      });
+      accounts.set(row.id, { account, tokenDigest: row.token_digest, passcodeDigests });
+    }
+    return { generation, accounts };
+  }
+
+  private migrate(): void {
+    this.db
+      .transaction(() => {
+        const hasMeta = this.db
+          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_meta'")
+          .get();
+        if (hasMeta !== undefined) {
+          const version = this.db
+            .prepare<[], number>("SELECT value FROM account_meta WHERE key = 'schema_version'")
+            .pluck()
+            .get();
+          // Checked before touching anything: a newer file is left exactly as it is.
+          if (version !== undefined && version > ACCOUNT_SCHEMA_VERSION) {
+            throw new Error(
+              `the account tables in this file have schema version ${version}, newer than the ${ACCOUNT_SCHEMA_VERSION} this activenow reads; upgrade activenow`,
+            );
+          }
+        }
+        this.db.exec(SCHEMA);
+      })
+      .immediate();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('account registry is closed');
+  }
+}
+
+/** Trimmed account name, 1..100 characters (code points), no control characters. */
+export function validateName(name: unknown): string {
+  if (typeof name !== 'string') throw new Error('account name is required');
+  const trimmed = name.trim();
+  const length = [...trimmed].length;
+  if (length < 1 || length > MAX_ACCOUNT_NAME_LENGTH) {
+    throw new Error(`account name must be 1 to ${MAX_ACCOUNT_NAME_LENGTH} characters (got ${length})`);
+  }
+  if (/\p{Cc}/u.test(trimmed)) throw new Error('account name must not contain control characters');
+  return trimmed;
+}
+
+/** Region names: 1..32 characters of a-z, 0-9 and "-". */
+export function validateRegion(region: unknown): string {
+  if (typeof region !== 'string' || !REGION_PATTERN.test(region)) {
+    throw new Error(
+      `region must be 1 to 32 characters of a-z, 0-9 and "-" (got ${JSON.stringify(region) ?? String(region)})`,
+    );
+  }
+  return region;
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import type { AccountRegistry } from '../accounts/account-registry.js';
+import { openAccounts, openStore } from '../composition-root.js';
+import { loadServeConfig, type ServeConfig } from '../config.js';
+import { buildApp, systemClock } from '../http/app.js';
+import { addStorageOptions } from './storage-options.js';
+
+/** How often users that left the horizon are forgotten. */
+const MAINTENANCE_INTERVAL_MS = 1000;
+
+export function registerServeCommand(program: Command): void {
+  addStorageOptions(program.command('serve').description('serve the API'))
+    .option('--port <port>', 'port to listen on (default 8080)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--durability <mode>', 'process | full (default process)')
+    .option('--demo', 'also run a demo account with simulated traffic')
+    .option('--max-body-bytes <n>', 'largest request body (default 1048576)')
+    .option('--max-in-flight <n>', 'requests in flight per account before 429 (default 15)')
+    .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
+    .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default info)')
+    .action(async (flags: Record<string, unknown>) => {
+      await serve(loadServeConfig({ flags, env: process.env }));
+    });
+}
+
+async function serve(config: ServeConfig): Promise<void> {
+  const accounts = openAccounts(config);
+  const store = openStore(config);
+  await announceFirstAccount(accounts, config);
+  const app = buildApp({
+    store,
+    accounts,
+    region: config.region,
+    maxBodyBytes: config.maxBodyBytes,
+    maxInFlight: config.maxInFlight,
+    horizonSeconds: config.horizonSeconds,
+    logger: { level: config.logLevel },
+  });
+  const maintenance = setInterval(() => store.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
+  maintenance.unref();
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(`listening on http://${host}:${port}\n`);
+
+  const stop = async () => {
+    clearInterval(maintenance);
+    await app.close();
+    await store.close();
+    await accounts.close();
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+/** On a first start there is no account: make one so the README's curl works straight away. */
+async function announceFirstAccount(accounts: AccountRegistry, config: ServeConfig): Promise<void> {
+  if ((await accounts.list()).length > 0) return;
+  const account = await accounts.create({ name: 'default', region: config.region });
+  process.stdout.write(
+    [
+      'created the first account (the passcode is shown only now):',
+      `  account id: ${account.id}`,
+      `  passcode:   ${account.passcode}`,
+      `  token:      ${account.token}`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import {
+  DEFAULT_HORIZON_SECONDS,
+  DEFAULT_VALUE_CAP,
+  MAX_HORIZON_SECONDS,
+  MIN_HORIZON_SECONDS,
+} from './engine/active-users-engine.js';
+
+/**
+ * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
+ * variables, then defaults. Every problem is reported at once; the result is frozen.
+ */
+
+export type StoreConfig =
+  | { readonly kind: 'embedded' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'redis-cluster'; readonly nodes: readonly { host: string; port: number }[] };
+
+const DEFAULT_REGION = 'eu1';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+const storeSchema = z.string().transform((value, ctx): StoreConfig => {
+  if (value === 'embedded') return { kind: 'embedded' };
+  if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(value)) return { kind: 'redis', url: value };
+  const cluster = /^redis-cluster:\/\/(.+)$/.exec(value);
+  const nodes = cluster?.[1].split(',').map((node) => /^([^:,\s]+):(\d{1,5})$/.exec(node));
+  if (nodes?.every((node) => node !== null)) {
+    return { kind: 'redis-cluster', nodes: nodes.map((node) => ({ host: node[1], port: Number(node[2]) })) };
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: 'expected embedded, redis://HOST:PORT[/DB] or redis-cluster://H1:P1,H2:P2',
+  });
+  return z.NEVER;
+});
+
+const region = z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 characters of a-z, 0-9 and -');
+
+const serveSchema = z.object({
+  port: port.default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('./activenow-data'),
+  store: storeSchema.default({ kind: 'embedded' }),
+  region: region.default(DEFAULT_REGION),
+  durability: z.enum(['process', 'full']).default('process'),
+  demo: z.stringbool().or(z.boolean()).default(false),
+  maxBodyBytes: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
+  maxInFlight: positiveInt(10_000).default(15),
+  horizonSeconds: z.coerce
+    .number()
+    .int()
+    .min(MIN_HORIZON_SECONDS)
+    .max(MAX_HORIZON_SECONDS)
+    .default(DEFAULT_HORIZON_SECONDS),
+  valueCap: positiveInt(4096).default(DEFAULT_VALUE_CAP),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ServeConfig = Readonly<z.infer<typeof serveSchema>>;
+
+/** Options that name where data lives, shared by `serve` and the `accounts` commands. */
+const storageSchema = serveSchema.pick({ dataDir: true, store: true, region: true });
+export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
+
+const splitNames = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline'] as const;
+
+/** Options of the commands that talk to a running server (`now`). */
+const clientSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+  account: z.string().min(1, 'required'),
+  passcode: z.string().min(1, 'required'),
+  split: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .pipe(z.array(z.enum(splitNames)))
+    .default([]),
+  json: z.stringbool().or(z.boolean()).default(false),
+});
+export type ClientConfig = Readonly<z.infer<typeof clientSchema>>;
+
+export type ConfigSource = {
+  /** Parsed command-line flags, camelCase; undefined when not given. */
+  readonly flags: Readonly<Record<string, unknown>>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadServeConfig(source: ConfigSource): ServeConfig {
+  return parse(serveSchema, source);
+}
+
+export function loadStorageConfig(source: ConfigSource): StorageConfig {
+  return parse(storageSchema, source);
+}
+
+export function loadClientConfig(source: ConfigSource): ClientConfig {
+  return parse(clientSchema, source);
+}
+
+/** `maxBodyBytes` → `ACTIVENOW_MAX_BODY_BYTES`. */
+export function envName(option: string): string {
+  return `ACTIVENOW_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function parse<S extends z.ZodObject>(schema: S, source: ConfigSource): Readonly<z.infer<S>> {
+  const raw: Record<string, unknown> = {};
+  for (const option of Object.keys(schema.shape)) {
+    const value = source.flags[option] ?? source.env[envName(option)];
+    if (value !== undefined && value !== '') raw[option] = value;
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const option = String(issue.path[0] ?? '');
+        return `${option} (--${kebab(option)} / ${envName(option)}): ${issue.message}`;
+      }),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+function kebab(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

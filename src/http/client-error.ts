@@ -1,0 +1,30 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { API_ERRORS, ApiError } from '../model/api-errors.js';
+import { envelope } from './error-envelope.js';
+
+const answeredClientErrors = new WeakSet<Socket>();
+
+/**
+ * Bytes Node could not parse as a request (bad request line, headers too large): answer the
+ * envelope and close. Bytes pipelined behind a complete request must not cost that request its
+ * answer (it may have been stored), so the response to a request fully received, and any queued
+ * behind it, is let finish first. A request whose own body is broken gets the envelope at once:
+ * its answer would never come. Reads `_httpMessage` as Node's own default handler does.
+ */
+export function answerClientError(error: Error, socket: Socket): void {
+  if (answeredClientErrors.has(socket)) return;
+  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inProgress && !inProgress.writableFinished && inProgress.req.complete) {
+    inProgress.once('close', () => answerClientError(error, socket));
+    return;
+  }
+  answeredClientErrors.add(socket);
+  if (socket.writable) socket.end(rawResponse());
+  else socket.destroy(error);
+}
+
+function rawResponse(): string {
+  const body = envelope(new ApiError('invalidHeaders'));
+  return `HTTP/1.1 ${API_ERRORS.invalidHeaders.status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}

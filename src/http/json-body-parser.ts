@@ -1,0 +1,58 @@
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { ApiError } from '../model/api-errors.js';
+
+/**
+ * Deepest nesting of arrays and objects accepted (RFC 8259 §9 lets a parser set one). Far beyond
+ * any CleverTap payload; it keeps code that walks a body recursively (JSON.stringify of a refused
+ * record, for one) within the stack, where 100k nested arrays would throw and answer 500.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/**
+ * Parses `application/json` bodies (any parameters): rejects bytes that are not UTF-8 instead of
+ * replacing them, and `__proto__` / `constructor.prototype` keys instead of letting them through.
+ * An empty body parses as undefined; routes decide what that means.
+ */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, (_request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    if (!isUtf8(bytes)) return done(new ApiError('invalidEncoding'), undefined);
+    if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) return done(new ApiError('invalidJson'), undefined);
+    try {
+      done(
+        null,
+        secureJson.parse(bytes.toString('utf8'), undefined, {
+          protoAction: 'error',
+          constructorAction: 'error',
+        }),
+      );
+    } catch {
+      done(new ApiError('invalidJson'), undefined);
+    }
+  });
+}
+
+/**
+ * True when brackets outside strings nest deeper than `max`. Works on the UTF-8 bytes: `"`, `\`,
+ * `[`, `]`, `{` and `}` never occur inside a multi-byte sequence. Malformed JSON may be miscounted,
+ * but it is refused as invalid JSON either way.
+ */
+function nestedDeeperThan(bytes: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c) i++;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}

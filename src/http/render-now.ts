@@ -1,0 +1,28 @@
+import type { NowResult, Split, Splits } from '../model/now-query.js';
+
+/**
+ * The `/1/now.json` success body, in CleverTap's shape and key order: status, count, user_type,
+ * the splits, `new` (the splits of new users), then the activenow `timeline` extension.
+ */
+export function renderNow(result: NowResult): string {
+  let json = `{"status":"success","count":${result.count}`;
+  if (result.userType) {
+    json += `,"user_type":{"new":${result.userType.new},"returning":${result.userType.returning}}`;
+  }
+  json += renderSplits(result.splits);
+  if (result.newSplits) json += `,"new":{${renderSplits(result.newSplits).slice(1)}}`;
+  if (result.timeline) json += `,"timeline":${JSON.stringify(result.timeline)}`;
+  return `${json}}`;
+}
+
+function renderSplits(splits: Splits): string {
+  let json = '';
+  for (const [dimension, split] of Object.entries(splits) as [string, Split][]) {
+    json += `,"${dimension}":{`;
+    for (let i = 0; i < split.length; i++) {
+      json += `${i === 0 ? '' : ','}${JSON.stringify(split[i][0])}:${split[i][1]}`;
+    }
+    json += '}';
+  }
+  return json;
+}

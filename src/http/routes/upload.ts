@@ -1,0 +1,50 @@
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { parseRecords } from '../../ingest/clevertap-records.js';
+import { ApiError } from '../../model/api-errors.js';
+import type { Store } from '../../store/store.js';
+import { accountOf } from '../request-account.js';
+
+/** Records accepted in one request, as CleverTap. */
+export const MAX_RECORDS_PER_UPLOAD = 1000;
+
+export interface UploadRouteOptions {
+  /** Authenticates and admits the request before its body is read. */
+  readonly guard: onRequestAsyncHookHandler;
+  readonly store: Store;
+  readonly clock: () => number;
+}
+
+/**
+ * `POST /1/upload`: CleverTap events and profiles. Invalid records are reported one by one in
+ * `unprocessed` and skipped; the valid ones are stored before the 200 is sent (not with ?dryRun=1).
+ */
+export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOptions): void {
+  app.post('/1/upload', { onRequest: options.guard }, async (request, reply) => {
+    const dryRun = parseDryRun(request.query);
+    const records = recordsOf(request.body);
+    const at = options.clock();
+    const { activities, processed, unprocessed } = parseRecords(records, at);
+    if (!dryRun && activities.length > 0) await options.store.record(accountOf(request), activities, at);
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify({ status: 'success', processed, unprocessed }));
+  });
+}
+
+function recordsOf(body: unknown): readonly unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw body === undefined ? new ApiError('recordsMissing') : new ApiError('bodyNotObject');
+  }
+  const records = (body as { d?: unknown }).d;
+  if (!Array.isArray(records)) throw new ApiError('recordsMissing');
+  if (records.length > MAX_RECORDS_PER_UPLOAD)
+    throw new ApiError('tooManyRecords', { max: MAX_RECORDS_PER_UPLOAD });
+  return records;
+}
+
+function parseDryRun(query: unknown): boolean {
+  const value = (query as Record<string, unknown> | undefined)?.dryRun;
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '' || value === '1' || value === 'true') return true;
+  throw new ApiError('invalidParameter', { name: 'dryRun', reason: 'expected 1, true, 0 or false' });
+}

@@ -1,0 +1,257 @@
+import type { Activity } from '../model/activity.js';
+import { UNKNOWN } from '../model/dimensions.js';
+import { RECORD_ERRORS } from '../model/record-errors.js';
+import {
+  type NormalizedValue,
+  normalizeBrowser,
+  normalizeDevice,
+  normalizeOs,
+  normalizeSessionSource,
+} from './normalize-dimension.js';
+
+/**
+ * Validation of CleverTap Upload Events/Profiles records (`POST /1/upload`, DESIGN.md §3) and their
+ * conversion to Activity. Pure and synchronous; the route enforces the request-level limits
+ * (records per request, body size) before calling it.
+ */
+
+export interface RecordFailure {
+  readonly status: 'fail';
+  readonly code: number;
+  readonly error: string;
+  readonly record: string;
+}
+
+export interface ParsedUpload {
+  /** One per valid event, in input order. Profiles are valid but make nobody active. */
+  readonly activities: Activity[];
+  /** Number of valid records, events and profiles. */
+  readonly processed: number;
+  readonly unprocessed: RecordFailure[];
+}
+
+/** What a record's `session` carries for derivation: the raw User-Agent, referrer and page URL. */
+export interface SessionHints {
+  readonly ua?: string;
+  readonly referrer?: string;
+  readonly url?: string;
+}
+
+/**
+ * Dimension values derived from SessionHints, already normalized (vocabulary values and family
+ * names). `bot: true` marks a record whose activity must not be counted: it is still processed.
+ */
+export interface DerivedSession {
+  readonly sessionSource?: string;
+  readonly browser?: string;
+  readonly os?: string;
+  readonly device?: string;
+  readonly bot?: boolean;
+}
+
+export type DeriveSession = (hints: SessionHints) => DerivedSession;
+
+export interface ParseRecordsOptions {
+  /**
+   * Hook for derivation from `session.ua` / `referrer` / `url`. Called only for events whose
+   * session carries at least one of them; its values fill only the dimensions that have no usable
+   * explicit value (explicit values win).
+   */
+  readonly deriveSession?: DeriveSession;
+}
+
+/** Longest user key accepted, in UTF-16 code units (as CleverTap's Java `String.length()`). */
+export const MAX_USER_KEY_LENGTH = 120;
+
+/** How far in the future a record's `ts` may lie, relative to the receive time. */
+export const MAX_FUTURE_SECONDS = 60;
+
+type RecordError = (typeof RECORD_ERRORS)[keyof typeof RECORD_ERRORS];
+
+type Fields = Readonly<Record<string, unknown>>;
+
+const NO_OPTIONS: ParseRecordsOptions = {};
+
+function isPlainObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Absent for validation purposes: JSON clients often send null for an optional field. */
+function isAbsent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
+
+/**
+ * Validates each record and converts valid events to Activity. `receivedAt` is the server receive
+ * time in epoch seconds (a fractional value is floored); it stands in for an absent `ts` and bounds
+ * how far in the future `ts` may be.
+ */
+export function parseRecords(
+  records: readonly unknown[],
+  receivedAt: number,
+  options: ParseRecordsOptions = NO_OPTIONS,
+): ParsedUpload {
+  const now = Math.floor(receivedAt);
+  const derive = options.deriveSession;
+  const activities: Activity[] = [];
+  const unprocessed: RecordFailure[] = [];
+  let processed = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const error = parseRecord(record, now, derive, activities);
+    if (error === undefined) {
+      processed++;
+    } else {
+      unprocessed.push({
+        status: 'fail',
+        code: error.code,
+        error: `${error.message}. Skipped record number : ${i + 1}`,
+        // Records come from JSON.parse, so they always stringify; `?? 'null'` keeps the type honest.
+        record: JSON.stringify(record) ?? 'null',
+      });
+    }
+  }
+  return { activities, processed, unprocessed };
+}
+
+/** Checks one record, rules in DESIGN.md order (first failure wins); pushes its activity if any. */
+function parseRecord(
+  record: unknown,
+  now: number,
+  derive: DeriveSession | undefined,
+  activities: Activity[],
+): RecordError | undefined {
+  if (!isPlainObject(record)) return RECORD_ERRORS.invalidStructure;
+
+  const type = record.type;
+  if (type !== 'event' && type !== 'profile') return RECORD_ERRORS.neitherEventNorProfile;
+
+  const user = userKeyOf(record);
+  if (typeof user !== 'string') return user;
+
+  let ts = now;
+  const rawTs = record.ts;
+  if (!isAbsent(rawTs)) {
+    ts = epochSecondsOf(rawTs);
+    if (!(ts > 0 && ts <= now + MAX_FUTURE_SECONDS)) return RECORD_ERRORS.invalidTimestamp;
+  }
+
+  const isEvent = type === 'event';
+  if (isEvent) {
+    const name = record.evtName;
+    if (typeof name !== 'string' || name.trim() === '') return RECORD_ERRORS.eventNameMissing;
+    const data = record.evtData;
+    if (!isAbsent(data) && !isPlainObject(data)) return RECORD_ERRORS.invalidStructure;
+  } else {
+    const data = record.profileData;
+    if (!isAbsent(data) && !isPlainObject(data)) return RECORD_ERRORS.invalidStructure;
+  }
+
+  const session = record.session;
+  if (isAbsent(session)) {
+    if (isEvent) activities.push(activityOf(user, ts, undefined, undefined, undefined, undefined));
+    return undefined;
+  }
+  if (!isPlainObject(session)) return RECORD_ERRORS.invalidStructure;
+  const source = session.source;
+  const browser = session.browser;
+  const os = session.os;
+  const device = session.device;
+  const ua = session.ua;
+  const referrer = session.referrer;
+  const url = session.url;
+  if (
+    !isOptionalString(source) ||
+    !isOptionalString(browser) ||
+    !isOptionalString(os) ||
+    !isOptionalString(device) ||
+    !isOptionalString(ua) ||
+    !isOptionalString(referrer) ||
+    !isOptionalString(url)
+  ) {
+    return RECORD_ERRORS.invalidStructure;
+  }
+  if (!isEvent) return undefined;
+
+  let sessionSource = typeof source === 'string' ? known(normalizeSessionSource(source)) : undefined;
+  let browserValue = typeof browser === 'string' ? known(normalizeBrowser(browser)) : undefined;
+  let osValue = typeof os === 'string' ? known(normalizeOs(os)) : undefined;
+  let deviceValue = typeof device === 'string' ? known(normalizeDevice(device)) : undefined;
+
+  if (
+    derive !== undefined &&
+    (typeof ua === 'string' || typeof referrer === 'string' || typeof url === 'string')
+  ) {
+    const derived = derive({
+      ua: typeof ua === 'string' ? ua : undefined,
+      referrer: typeof referrer === 'string' ? referrer : undefined,
+      url: typeof url === 'string' ? url : undefined,
+    });
+    if (derived.bot === true) return undefined;
+    sessionSource ??= derived.sessionSource;
+    browserValue ??= derived.browser;
+    osValue ??= derived.os;
+    deviceValue ??= derived.device;
+  }
+  activities.push(activityOf(user, ts, sessionSource, browserValue, osValue, deviceValue));
+  return undefined;
+}
+
+/** True for a string or an absent value (undefined or null). */
+function isOptionalString(value: unknown): value is string | undefined | null {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
+/**
+ * Unknown is represented by absence, so an explicit value that says nothing (empty, 'unknown', a
+ * device outside the vocabulary) leaves the dimension open to derivation.
+ */
+function known(value: NormalizedValue): NormalizedValue {
+  return value === UNKNOWN ? undefined : value;
+}
+
+/** Every activity has the same shape (all keys present), which keeps engine call sites monomorphic. */
+function activityOf(
+  user: string,
+  ts: number,
+  sessionSource: string | undefined,
+  browser: string | undefined,
+  os: string | undefined,
+  device: string | undefined,
+): Activity {
+  return { user, ts, sessionSource, browser, os, device };
+}
+
+const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
+
+/** The user key (first present identifier) or the error that rejects the record. */
+function userKeyOf(record: Fields): string | RecordError {
+  for (let k = 0; k < KEY_FIELDS.length; k++) {
+    const field = KEY_FIELDS[k];
+    const value = record[field];
+    if (value === undefined || value === null || value === '') continue;
+    let key: string;
+    if (typeof value === 'string') {
+      key = value;
+    } else if (field === 'objectId') {
+      return RECORD_ERRORS.invalidObjectId;
+    } else if (typeof value === 'number' && Number.isFinite(value)) {
+      key = String(value);
+    } else {
+      return RECORD_ERRORS.invalidStructure;
+    }
+    return key.length > MAX_USER_KEY_LENGTH ? RECORD_ERRORS.identityMissing : key;
+  }
+  return RECORD_ERRORS.identityMissing;
+}
+
+/** `ts` as epoch seconds, or NaN when it is neither an integer number nor a string of digits. */
+function epochSecondsOf(value: unknown): number {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : Number.NaN;
+  if (typeof value !== 'string' || value.length === 0) return Number.NaN;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return Number.NaN;
+  }
+  return Number(value);
+}

@@ -1,0 +1,167 @@
+import {
+  APP_BROWSER,
+  DEVICES,
+  type Dimension,
+  MAX_VALUE_LENGTH,
+  OTHER,
+  SESSION_SOURCES,
+  UNKNOWN,
+} from '../model/dimensions.js';
+
+/**
+ * Normalization of dimension values that clients send explicitly (`session.source`, `browser`,
+ * `os`, `device` of an upload record, or the tracker's hit). Values derived from a User-Agent or a
+ * referrer are produced already normalized and do not pass through here.
+ *
+ * Result convention: `undefined` means Unknown (nothing usable was sent); `null` means the value is
+ * not a string at all, which the caller rejects as an invalid structure.
+ */
+export type NormalizedValue = string | undefined;
+
+/**
+ * The key values are matched by: lower case, without spaces, underscores and hyphens, so that
+ * 'Organic Search', 'organic_search' and 'ORGANIC-SEARCH' are one value.
+ */
+export function matchKey(value: string): string {
+  let key = '';
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x20 || c === 0x5f || c === 0x2d) {
+      key += value.slice(start, i);
+      start = i + 1;
+    }
+  }
+  return (start === 0 ? value : key + value.slice(start)).toLowerCase();
+}
+
+/**
+ * At most `max` UTF-16 code units of `value`; one fewer when the cut would leave half of a
+ * surrogate pair, so the result is always well-formed where the input was.
+ */
+export function cutToLength(value: string, max: number = MAX_VALUE_LENGTH): string {
+  if (value.length <= max) return value;
+  let end = max;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end);
+}
+
+function tableOf(entries: readonly (readonly [string, string])[]): ReadonlyMap<string, string> {
+  const table = new Map<string, string>();
+  for (const [alias, canonical] of entries) table.set(matchKey(alias), canonical);
+  return table;
+}
+
+const vocabulary = (values: readonly string[]) => tableOf(values.map((v) => [v, v] as const));
+
+const DEVICE_TABLE = vocabulary(DEVICES);
+const SESSION_SOURCE_TABLE = vocabulary(SESSION_SOURCES);
+
+/** Free-form values that mean "no value" or "the rest": the engine gives them their own slots. */
+const SPECIAL_VALUES = [
+  ['unknown', UNKNOWN],
+  ['other', OTHER],
+] as const;
+
+/**
+ * Browser families, by the names clients commonly send (including ua-parser-js's). Anything not
+ * listed is kept as sent (trimmed and cut).
+ */
+const BROWSER_TABLE = tableOf([
+  ...SPECIAL_VALUES,
+  ['chrome', 'Chrome'],
+  ['google chrome', 'Chrome'],
+  ['mobile chrome', 'Chrome'],
+  ['chrome mobile', 'Chrome'],
+  ['safari', 'Safari'],
+  ['mobile safari', 'Safari'],
+  ['firefox', 'Firefox'],
+  ['mobile firefox', 'Firefox'],
+  ['firefox mobile', 'Firefox'],
+  ['edge', 'Edge'],
+  ['microsoft edge', 'Edge'],
+  ['samsung internet', 'Samsung Internet'],
+  ['samsung browser', 'Samsung Internet'],
+  ['opera', 'Opera'],
+  ['app', APP_BROWSER],
+]);
+
+/** Operating-system families; anything not listed is kept as sent (trimmed and cut). */
+const OS_TABLE = tableOf([
+  ...SPECIAL_VALUES,
+  ['android', 'Android'],
+  ['ios', 'iOS'],
+  ['windows', 'Windows'],
+  ['macos', 'macOS'],
+  ['mac os', 'macOS'],
+  ['mac os x', 'macOS'],
+  ['osx', 'macOS'],
+  ['linux', 'Linux'],
+  ['chromeos', 'ChromeOS'],
+  ['chrome os', 'ChromeOS'],
+]);
+
+/** Trimmed and cut to MAX_VALUE_LENGTH; undefined when nothing but whitespace was sent. */
+function trimAndCut(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  const cut = cutToLength(trimmed);
+  // A cut may end on whitespace that was inside the value; a trimmed value should not.
+  return cut === trimmed ? cut : cut.trimEnd();
+}
+
+function fromVocabulary(
+  value: string,
+  table: ReadonlyMap<string, string>,
+  fallback: string,
+): NormalizedValue {
+  const kept = trimAndCut(value);
+  if (kept === undefined) return undefined;
+  return table.get(matchKey(kept)) ?? fallback;
+}
+
+function freeForm(value: string, families: ReadonlyMap<string, string>): NormalizedValue {
+  const kept = trimAndCut(value);
+  if (kept === undefined) return undefined;
+  return families.get(matchKey(kept)) ?? kept;
+}
+
+/** One of DEVICES; a value outside the vocabulary is Unknown ('Other' is not a device). */
+export function normalizeDevice(value: string): NormalizedValue {
+  return fromVocabulary(value, DEVICE_TABLE, UNKNOWN);
+}
+
+/** One of SESSION_SOURCES; a value outside the vocabulary is Other. */
+export function normalizeSessionSource(value: string): NormalizedValue {
+  return fromVocabulary(value, SESSION_SOURCE_TABLE, OTHER);
+}
+
+/** A browser family name when recognized, else the value as sent (trimmed and cut). */
+export function normalizeBrowser(value: string): NormalizedValue {
+  return freeForm(value, BROWSER_TABLE);
+}
+
+/** An operating-system family name when recognized, else the value as sent (trimmed and cut). */
+export function normalizeOs(value: string): NormalizedValue {
+  return freeForm(value, OS_TABLE);
+}
+
+/**
+ * The normalized value of `dimension` for an explicit client value: `undefined` for Unknown
+ * (absent, null, empty or whitespace), `null` when the value is present but not a string.
+ */
+export function normalizeDimension(dimension: Dimension, value: unknown): NormalizedValue | null {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return null;
+  switch (dimension) {
+    case 'session_source':
+      return normalizeSessionSource(value);
+    case 'browser':
+      return normalizeBrowser(value);
+    case 'os':
+      return normalizeOs(value);
+    case 'device':
+      return normalizeDevice(value);
+  }
+}

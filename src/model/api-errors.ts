@@ -1,0 +1,51 @@
+/**
+ * The catalogue of request-level errors: every failure of every route is one of these, answered as
+ * `{"status":"fail","error":<message>,"code":<status>}` with HTTP status = code. Messages are
+ * stable; `{name}` placeholders are filled from the error's parameters. docs/api.md lists exactly
+ * this catalogue (a test checks it).
+ */
+export const API_ERRORS = {
+  invalidJson: { status: 400, message: 'Request body is not valid JSON' },
+  invalidEncoding: { status: 400, message: 'Request body is not valid UTF-8' },
+  invalidContentType: { status: 400, message: 'Content-Type must be application/json' },
+  bodyNotObject: { status: 400, message: 'Request body must be a JSON object' },
+  unknownParameter: { status: 400, message: 'Unknown parameter: {name}' },
+  invalidParameter: { status: 400, message: 'Invalid parameter {name}: {reason}' },
+  recordsMissing: { status: 400, message: 'Parameter d must be an array of records' },
+  tooManyRecords: { status: 400, message: 'Too many records: at most {max} per request' },
+  invalidHeaders: { status: 400, message: 'Request headers are not valid' },
+  credentialsMissing: { status: 401, message: 'Account ID and passcode are required' },
+  invalidAccount: { status: 401, message: 'Account ID is not valid' },
+  invalidPasscode: { status: 401, message: 'Passcode is not valid' },
+  wrongRegion: { status: 401, message: 'Account belongs to region {region}; use that region' },
+  routeNotFound: { status: 404, message: 'Route not found' },
+  methodNotAllowed: { status: 405, message: 'Method not allowed; use {allow}' },
+  bodyTooLarge: { status: 413, message: 'Request body is too large: at most {max} bytes' },
+  tooManyConcurrent: { status: 429, message: 'Too many concurrent requests' },
+  internal: { status: 500, message: 'Internal server error' },
+  storeUnavailable: { status: 503, message: 'Storage is unavailable; retry later' },
+  notReady: { status: 503, message: 'Server is starting; retry later' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ApiErrorName = keyof typeof API_ERRORS;
+
+export type ErrorParams = Readonly<Record<string, string | number>>;
+
+/** A failure to be answered with the error envelope. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly kind: ApiErrorName,
+    readonly params: ErrorParams = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(formatMessage(API_ERRORS[kind].message, params));
+    this.name = 'ApiError';
+    this.status = API_ERRORS[kind].status;
+  }
+}
+
+function formatMessage(template: string, params: ErrorParams): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? `{${key}}`));
+}

@@ -1,0 +1,25 @@
+import type { Activity } from '../model/activity.js';
+import type { NowQuery, NowResult } from '../model/now-query.js';
+
+/**
+ * Where activity lives: the embedded engine with SQLite, or Redis. Accounts are opaque ids here;
+ * the store never authenticates. Times are epoch seconds.
+ */
+export interface Store {
+  /** Durably records activities received at `at`; resolves once they would survive a crash. */
+  record(account: string, activities: readonly Activity[], at: number): Promise<void>;
+  now(account: string, query: NowQuery, at: number): Promise<NowResult>;
+  /** Forgets everything of an account (after the account is deleted). */
+  dropAccount(account: string): Promise<void>;
+  /** False while the store recovers or cannot reach its storage. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+/** Thrown by a store that cannot reach its storage; answered with 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

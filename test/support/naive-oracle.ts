@@ -1,0 +1,193 @@
+import type { Activity } from '../../src/model/activity.js';
+import { DIMENSIONS, type Dimension, OTHER, UNKNOWN } from '../../src/model/dimensions.js';
+import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+
+/**
+ * A deliberately naive, brute-force transcription of the counting rules (DESIGN.md §2 and the
+ * engine's normative rules). It keeps every activity it ever receives and answers each query by
+ * scanning all of them. Nothing here is shared with the engine: it exists to be obviously right,
+ * not fast.
+ */
+export interface NaiveOracleOptions {
+  readonly horizonSeconds: number;
+  readonly valueCap: number;
+  /** First-seen times the registry already held before the first activity. */
+  readonly preexistingFirstSeen?: ReadonlyMap<string, number>;
+}
+
+type Values = Record<Dimension, string>;
+
+interface Received {
+  /** Receive order, 0-based, across all batches. */
+  readonly seq: number;
+  readonly user: string;
+  /** After clamping to the clock at receipt. */
+  readonly ts: number;
+  /** The clock when it was received. */
+  readonly clockAtReceipt: number;
+  /** False when ts <= clock - horizon at receipt: then it only feeds first-seen. */
+  readonly counted: boolean;
+  /** Each dimension's value as decided at receipt (Unknown / Other / kept name). */
+  readonly values: Values;
+}
+
+const FIELD: Record<Dimension, keyof Activity> = {
+  session_source: 'sessionSource',
+  browser: 'browser',
+  os: 'os',
+  device: 'device',
+};
+
+const TIMELINE_POINTS = 30;
+
+export class NaiveOracle {
+  private readonly horizon: number;
+  private readonly valueCap: number;
+  private readonly preexisting: Map<string, number>;
+  private readonly received: Received[] = [];
+  private clock = Number.NEGATIVE_INFINITY;
+
+  constructor(options: NaiveOracleOptions) {
+    this.horizon = options.horizonSeconds;
+    this.valueCap = options.valueCap;
+    // A copy: the engine's registry may be the source of this map and it changes as the engine runs.
+    this.preexisting = new Map(options.preexistingFirstSeen ?? []);
+  }
+
+  record(activities: readonly Activity[], now: number): void {
+    this.clock = Math.max(this.clock, now);
+    const c = this.clock;
+    for (const activity of activities) {
+      const ts = Math.min(activity.ts, c);
+      const values = {} as Values;
+      for (const dim of DIMENSIONS) {
+        values[dim] = this.decide(dim, activity[FIELD[dim]] as string | undefined, c);
+      }
+      this.received.push({
+        seq: this.received.length,
+        user: activity.user,
+        ts,
+        clockAtReceipt: c,
+        counted: ts > c - this.horizon,
+        values,
+      });
+    }
+  }
+
+  maintain(now: number): void {
+    this.clock = Math.max(this.clock, now);
+  }
+
+  query(query: NowQuery, now: number): NowResult {
+    this.clock = Math.max(this.clock, now);
+    const t = this.clock;
+    const w = query.window;
+
+    const active: string[] = [];
+    for (const user of this.allUsers()) {
+      const inWindow = this.received.some((r) => r.user === user && r.counted && r.ts > t - w && r.ts <= t);
+      if (inWindow) active.push(user);
+    }
+    const isNew = (user: string): boolean => {
+      const fs = this.firstSeen(user);
+      return fs > t - w && fs <= t;
+    };
+    const newUsers = active.filter(isNew);
+
+    const splits: Splits = {};
+    for (const dim of query.splits) splits[dim] = this.split(dim, active);
+
+    const result: {
+      count: number;
+      userType?: { new: number; returning: number };
+      splits: Splits;
+      newSplits?: Splits;
+      timeline?: TimelinePoint[];
+    } = { count: active.length, splits };
+
+    if (query.userType) {
+      result.userType = { new: newUsers.length, returning: active.length - newUsers.length };
+      if (query.splits.length > 0) {
+        const newSplits: Splits = {};
+        for (const dim of query.splits) newSplits[dim] = this.split(dim, newUsers);
+        result.newSplits = newSplits;
+      }
+    }
+
+    if (query.timeline) {
+      const points: TimelinePoint[] = [];
+      const lastMinute = Math.floor(t / 60);
+      for (let m = lastMinute - (TIMELINE_POINTS - 1); m <= lastMinute; m++) {
+        const users = new Set<string>();
+        for (const r of this.received) {
+          if (r.counted && Math.floor(r.ts / 60) === m) users.add(r.user);
+        }
+        points.push({ ts: m * 60, count: users.size });
+      }
+      result.timeline = points;
+    }
+
+    return result;
+  }
+
+  /**
+   * The value an incoming activity holds for `dim`, decided at receipt with clock `c`, from the
+   * activities received before it.
+   */
+  private decide(dim: Dimension, raw: string | undefined, c: number): string {
+    if (raw === undefined || raw === '' || raw === UNKNOWN) return UNKNOWN;
+    if (raw === OTHER) return OTHER;
+    const live = new Set<string>();
+    for (const user of this.allUsers()) {
+      const latest = this.latest(user);
+      if (latest === undefined) continue;
+      if (!(latest.ts > c - this.horizon && latest.ts <= c)) continue;
+      const v = latest.values[dim];
+      if (v !== UNKNOWN && v !== OTHER) live.add(v);
+    }
+    if (live.has(raw) || live.size < this.valueCap) return raw;
+    return OTHER;
+  }
+
+  /** The counted activity of `user` with the greatest ts; on a tie, the last received. */
+  private latest(user: string): Received | undefined {
+    let best: Received | undefined;
+    for (const r of this.received) {
+      if (r.user !== user || !r.counted) continue;
+      if (best === undefined || r.ts > best.ts || (r.ts === best.ts && r.seq > best.seq)) best = r;
+    }
+    return best;
+  }
+
+  private firstSeen(user: string): number {
+    let fs = this.preexisting.get(user) ?? Number.POSITIVE_INFINITY;
+    for (const r of this.received) {
+      if (r.user === user && r.ts < fs) fs = r.ts;
+    }
+    return fs;
+  }
+
+  private allUsers(): string[] {
+    const users: string[] = [];
+    for (const r of this.received) if (!users.includes(r.user)) users.push(r.user);
+    return users;
+  }
+
+  private split(dim: Dimension, users: readonly string[]): Split {
+    const counts = new Map<string, number>();
+    for (const user of users) {
+      const latest = this.latest(user);
+      if (latest === undefined) throw new Error(`oracle: active user ${user} has no counted activity`);
+      const v = latest.values[dim];
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const entries: [string, number][] = [...counts.entries()].filter(([, n]) => n > 0);
+    entries.sort((a, b) => {
+      if (a[1] !== b[1]) return b[1] - a[1];
+      if (a[0] < b[0]) return -1;
+      if (a[0] > b[0]) return 1;
+      return 0;
+    });
+    return entries;
+  }
+}
