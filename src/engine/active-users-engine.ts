@@ -122,11 +122,10 @@ export class ActiveUsersEngine {
     const users = this.users;
     const index = users.indexOf(activity.user);
     if (index === undefined) {
-      const known = this.registry.get(activity.user);
-      if (known === undefined || ts < known) this.registry.remember(activity.user, ts);
+      const first = this.registry.observe(activity.user, ts);
       if (ts <= liveAfter) return;
       const added = users.add(activity.user);
-      users.first[added] = known === undefined || ts < known ? ts : known;
+      users.first[added] = first;
       this.enter(added, activity, ts);
       return;
     }
@@ -135,8 +134,7 @@ export class ActiveUsersEngine {
     if (latest <= liveAfter) {
       // Expired but not swept yet: its first-seen is still right, the rest starts over.
       if (ts < first) {
-        this.registry.remember(activity.user, ts);
-        users.first[index] = ts;
+        users.first[index] = this.registry.observe(activity.user, ts);
       }
       if (ts > liveAfter) this.enter(index, activity, ts);
       return;
@@ -144,7 +142,7 @@ export class ActiveUsersEngine {
     const at = index * DIMS;
     const dims = users.dims;
     if (ts < first) {
-      this.registry.remember(activity.user, ts);
+      this.registry.observe(activity.user, ts);
       if (first > liveAfter)
         this.newcomers.addUser(first, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], -1);
       if (ts > liveAfter) this.newcomers.addUser(ts, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], 1);

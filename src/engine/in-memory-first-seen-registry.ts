@@ -4,13 +4,11 @@ import type { FirstSeenRegistry } from './first-seen-registry.js';
 export class InMemoryFirstSeenRegistry implements FirstSeenRegistry {
   private readonly firstSeen = new Map<string, number>();
 
-  get(user: string): number | undefined {
-    return this.firstSeen.get(user);
-  }
-
-  remember(user: string, ts: number): void {
+  observe(user: string, ts: number): number {
     const known = this.firstSeen.get(user);
-    if (known === undefined || ts < known) this.firstSeen.set(user, ts);
+    if (known !== undefined && known <= ts) return known;
+    this.firstSeen.set(user, ts);
+    return ts;
   }
 
   get size(): number {

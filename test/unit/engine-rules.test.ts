@@ -33,7 +33,7 @@ const implementations: [name: string, make: (options: Options) => Counter][] = [
     'ActiveUsersEngine',
     (options) => {
       const registry = new InMemoryFirstSeenRegistry();
-      for (const [user, ts] of Object.entries(options.seen ?? {})) registry.remember(user, ts);
+      for (const [user, ts] of Object.entries(options.seen ?? {})) registry.observe(user, ts);
       return new ActiveUsersEngine({
         registry,
         horizonSeconds: options.horizonSeconds ?? 1800,

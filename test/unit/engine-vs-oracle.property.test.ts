@@ -174,7 +174,7 @@ function check(s: Scenario): number {
   const registry = new InMemoryFirstSeenRegistry();
   const preexisting = new Map<string, number>();
   for (const [user, before] of s.seeds) {
-    registry.remember(`u${user}`, s.start - before);
+    registry.observe(`u${user}`, s.start - before);
     preexisting.set(`u${user}`, s.start - before);
   }
   const engine = new ActiveUsersEngine({ registry, horizonSeconds: s.horizon, valueCap: s.valueCap });
