@@ -39,7 +39,11 @@ async function serve(config: ServeConfig): Promise<void> {
   });
   const maintenance = setInterval(() => store.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
+  // Listen first so /healthz and /readyz answer while the log is replayed; API routes answer 503.
   await app.listen({ port: config.port, host: config.host });
+  const started = Date.now();
+  await store.recover();
+  app.log.info({ ms: Date.now() - started }, 'activity log replayed');
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -13,6 +13,7 @@ import { errorHandler, sendError } from './error-envelope.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { decorateRequestAccount } from './request-account.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
 import { registerUploadRoute } from './routes/upload.js';
 
@@ -71,6 +72,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerNowRoute(app, { guard, store: options.store, horizonSeconds: options.horizonSeconds, clock });
   registerUploadRoute(app, { guard, store: options.store, clock });
+  registerHealthRoutes(app, options.store);
   for (const url of ['/1/now.json', '/1/upload']) refuseOtherMethods(app, url, ['POST']);
   return app;
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
-import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen-registry.js';
 import { buildApp } from '../../src/http/app.js';
+import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
 export interface TestServer {
@@ -31,7 +31,7 @@ export interface TestServerOptions {
 }
 
 /**
- * The real HTTP server on a free loopback port, over a real SQLite file in a fresh temporary
+ * The real HTTP server on a free loopback port, over real SQLite files in a fresh temporary
  * directory, with an injectable clock. `close` removes everything it made.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -43,8 +43,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const store = new EmbeddedStore({
     horizonSeconds,
     valueCap: options.valueCap ?? 256,
-    firstSeenRegistry: () => new InMemoryFirstSeenRegistry(),
+    database: new ActivityDatabase(join(dir, 'activity.db'), 'process'),
   });
+  await store.recover();
   const clock = { now: options.startAt ?? 1_764_145_200 };
   const app = buildApp({
     store,

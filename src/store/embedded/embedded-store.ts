@@ -1,66 +1,217 @@
 import { ActiveUsersEngine } from '../../engine/active-users-engine.js';
 import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
+import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
-import type { Store } from '../store.js';
+import { type Store, StoreUnavailableError } from '../store.js';
+import type { ActivityDatabase } from './activity-database.js';
+import { decodeBatch, encodeBatch } from './batch-codec.js';
+import { DurableFirstSeen } from './durable-first-seen.js';
 
 export interface EmbeddedStoreOptions {
   readonly horizonSeconds: number;
   readonly valueCap: number;
-  /** The first-seen registry of an account, made when the account is first used. */
-  readonly firstSeenRegistry: (account: string) => FirstSeenRegistry;
+  /**
+   * Where accepted batches and first-seen times are made durable before they are acknowledged.
+   * Without one, everything lives in memory only (tests, benchmarks' baseline).
+   */
+  readonly database?: ActivityDatabase;
 }
 
 /** Users looked at per account and per maintenance pass: enough to keep up, small enough not to pause. */
 const SWEEP_BUDGET = 10_000;
+/** Logged batches replayed between two turns of the event loop, so health checks answer meanwhile. */
+const REPLAY_CHUNK = 64;
+/** How long first-seen times learnt while applying a batch may wait for a commit of their own. */
+const FIRST_SEEN_COMMIT_DELAY_MS = 200;
+/** Seconds without traffic after which maintenance commits anyway, to run retention. */
+const IDLE_COMMIT_SECONDS = 5;
 
-/** One in-memory engine per account, made on first use and dropped again when it holds no user. */
+interface PendingBatch {
+  readonly account: string;
+  readonly activities: readonly Activity[];
+  readonly at: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * One in-memory engine per account, made on first use and dropped when it holds no user. With a
+ * database, batches are group-committed to its log (all requests waiting at one turn of the event
+ * loop share one transaction) and applied to the engines only once durable; on start the log is
+ * replayed in order, at the times it was applied, so the engines come back exactly as they were.
+ *
+ * Engine time is one monotonic clock for the whole store, the latest of every time it was given,
+ * so that replaying the log with its recorded times reproduces every decision.
+ */
 export class EmbeddedStore implements Store {
   private readonly engines = new Map<string, ActiveUsersEngine>();
+  private readonly memoryFirstSeen = new Map<string, InMemoryFirstSeenRegistry>();
+  private readonly firstSeen: DurableFirstSeen | undefined;
+  /** Answers queries of accounts without an engine; never records anything. */
+  private readonly emptyEngine: ActiveUsersEngine;
+  private queue: PendingBatch[] = [];
+  private flushScheduled: 'now' | 'later' | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private time = 0;
+  private lastCommitAt = 0;
+  private ready: boolean;
+  private closed = false;
 
-  constructor(private readonly options: EmbeddedStoreOptions) {}
+  constructor(private readonly options: EmbeddedStoreOptions) {
+    this.firstSeen = options.database && new DurableFirstSeen(options.database);
+    this.ready = options.database === undefined;
+    this.emptyEngine = this.newEngine({ observe: (_user, ts) => ts });
+  }
+
+  /** Rebuilds the engines from the log; the store is ready once it returns. */
+  async recover(): Promise<void> {
+    const database = this.options.database;
+    if (database === undefined || this.ready) return;
+    let afterId = 0;
+    for (;;) {
+      const batches = database.batchesAfter(afterId, REPLAY_CHUNK);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        this.engine(batch.account).record(decodeBatch(batch.payload), this.advance(batch.at));
+        afterId = batch.id;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.lastCommitAt = this.time;
+    this.ready = true;
+    if (this.firstSeen?.hasPending) this.scheduleFlush('later');
+  }
 
   async record(account: string, activities: readonly Activity[], at: number): Promise<void> {
-    this.engine(account).record(activities, at);
+    this.refuseWhileRecovering();
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+    if (this.options.database === undefined) {
+      this.engine(account).record(activities, this.advance(at));
+      return;
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ account, activities, at, resolve, reject });
+      this.scheduleFlush('now');
+    });
   }
 
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
-    return this.engine(account).query(query, at);
+    this.refuseWhileRecovering();
+    return (this.engines.get(account) ?? this.emptyEngine).query(query, this.advance(at));
   }
 
   async dropAccount(account: string): Promise<void> {
     this.engines.delete(account);
+    this.memoryFirstSeen.delete(account);
+    this.firstSeen?.forgetAccount(account);
+    this.options.database?.deleteAccount(account);
   }
 
   /**
    * Forgets users that left the horizon and drops engines left empty, which changes no answer: an
-   * engine with no user has nothing in any window or in the timeline. Called periodically.
+   * engine with no user has nothing in any window or in the timeline. With a database, also commits
+   * when traffic is idle, so retention keeps running. Called periodically.
    */
   maintain(at: number): void {
+    if (!this.ready) return;
+    const now = this.advance(at);
     for (const [account, engine] of this.engines) {
-      engine.maintain(at, SWEEP_BUDGET);
+      engine.maintain(now, SWEEP_BUDGET);
       if (engine.trackedUsers === 0) this.engines.delete(account);
     }
+    if (this.options.database && now - this.lastCommitAt >= IDLE_COMMIT_SECONDS) this.scheduleFlush('now');
   }
 
   isReady(): boolean {
-    return true;
+    return this.ready;
   }
 
   async close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.ready && (this.queue.length > 0 || this.firstSeen?.hasPending)) this.flush();
+    this.closed = true;
+    this.options.database?.close();
     this.engines.clear();
+  }
+
+  private scheduleFlush(when: 'now' | 'later'): void {
+    if (this.flushScheduled === 'now' || this.flushScheduled === when) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushScheduled = when;
+    if (when === 'now') setImmediate(this.flush);
+    else this.flushTimer = setTimeout(this.flush, FIRST_SEEN_COMMIT_DELAY_MS);
+  }
+
+  /** Commits everything waiting in one transaction, then applies it and acknowledges it. */
+  private readonly flush = (): void => {
+    this.flushScheduled = undefined;
+    this.flushTimer = undefined;
+    const database = this.options.database;
+    if (database === undefined || this.closed) return;
+    const batches = this.queue;
+    this.queue = [];
+    let at = this.time;
+    for (const batch of batches) at = Math.max(at, batch.at);
+    at = this.advance(at);
+    const firstSeen = this.firstSeen?.drain() ?? [];
+    try {
+      const logged = batches.map((batch) => ({
+        account: batch.account,
+        at,
+        payload: encodeBatch(batch.activities),
+      }));
+      database.commit(logged, firstSeen, at - this.options.horizonSeconds);
+    } catch (error) {
+      this.firstSeen?.restore(firstSeen);
+      for (const batch of batches) batch.reject(error);
+      return;
+    }
+    this.lastCommitAt = at;
+    for (const batch of batches) {
+      try {
+        this.engine(batch.account).record(batch.activities, at);
+        batch.resolve();
+      } catch (error) {
+        batch.reject(error);
+      }
+    }
+    if (this.firstSeen?.hasPending) this.scheduleFlush('later');
+  };
+
+  private advance(at: number): number {
+    if (at > this.time) this.time = at;
+    return this.time;
+  }
+
+  private refuseWhileRecovering(): void {
+    if (!this.ready) throw new StoreUnavailableError('the activity log is being replayed');
   }
 
   private engine(account: string): ActiveUsersEngine {
     let engine = this.engines.get(account);
     if (engine === undefined) {
-      engine = new ActiveUsersEngine({
-        registry: this.options.firstSeenRegistry(account),
-        horizonSeconds: this.options.horizonSeconds,
-        valueCap: this.options.valueCap,
-      });
+      engine = this.newEngine(this.firstSeen?.registryFor(account) ?? this.memoryRegistry(account));
       this.engines.set(account, engine);
     }
     return engine;
+  }
+
+  /** Without a database, first-seen times still outlive an account's engine being dropped. */
+  private memoryRegistry(account: string): FirstSeenRegistry {
+    let registry = this.memoryFirstSeen.get(account);
+    if (registry === undefined) {
+      registry = new InMemoryFirstSeenRegistry();
+      this.memoryFirstSeen.set(account, registry);
+    }
+    return registry;
+  }
+
+  private newEngine(registry: FirstSeenRegistry): ActiveUsersEngine {
+    return new ActiveUsersEngine({
+      registry,
+      horizonSeconds: this.options.horizonSeconds,
+      valueCap: this.options.valueCap,
+    });
   }
 }

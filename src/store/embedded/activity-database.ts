@@ -1,0 +1,131 @@
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../store.js';
+
+export type Durability = 'process' | 'full';
+
+export interface LoggedBatch {
+  readonly id: number;
+  readonly account: string;
+  /** Engine time the batch was applied at, epoch seconds. */
+  readonly at: number;
+  readonly payload: Buffer;
+}
+
+export interface FirstSeenRow {
+  readonly account: string;
+  readonly user: string;
+  readonly ts: number;
+}
+
+/** Log rows deleted per commit at most, so retention never makes one commit slow. */
+const RETENTION_ROWS_PER_COMMIT = 500;
+
+/**
+ * The SQLite file of the embedded store: the log of accepted batches (replayed on start) and the
+ * first-seen registry. WAL mode; `process` durability survives the process being killed
+ * (synchronous=NORMAL), `full` also survives power loss (synchronous=FULL: fsync on commit).
+ * Every SQLite failure surfaces as StoreUnavailableError.
+ */
+export class ActivityDatabase {
+  private readonly db: Database.Database;
+  private readonly insertBatch: Database.Statement<[string, number, Buffer]>;
+  private readonly upsertFirstSeen: Database.Statement<[string, string, number]>;
+  private readonly selectFirstSeen: Database.Statement<[string, string], number>;
+  private readonly deleteExpired: Database.Statement<[number, number]>;
+  private readonly selectBatches: Database.Statement<[number, number], LoggedBatch>;
+  private readonly commitTransaction: (
+    batches: readonly Omit<LoggedBatch, 'id'>[],
+    firstSeen: readonly FirstSeenRow[],
+    expireUpTo: number,
+  ) => void;
+
+  constructor(path: string, durability: Durability) {
+    this.db = attempt(`cannot open ${path}`, () => {
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('busy_timeout = 5000');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS activity_batch (
+          id INTEGER PRIMARY KEY,
+          account TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          payload BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS activity_batch_at ON activity_batch (at);
+        CREATE TABLE IF NOT EXISTS first_seen (
+          account TEXT NOT NULL,
+          user TEXT NOT NULL,
+          ts INTEGER NOT NULL,
+          PRIMARY KEY (account, user)
+        ) WITHOUT ROWID;
+      `);
+      return db;
+    });
+    const db = this.db;
+    this.insertBatch = db.prepare('INSERT INTO activity_batch (account, at, payload) VALUES (?, ?, ?)');
+    this.upsertFirstSeen = db.prepare(
+      'INSERT INTO first_seen (account, user, ts) VALUES (?, ?, ?) ON CONFLICT (account, user) DO UPDATE SET ts = min(ts, excluded.ts)',
+    );
+    this.selectFirstSeen = db
+      .prepare<[string, string], number>('SELECT ts FROM first_seen WHERE account = ? AND user = ?')
+      .pluck();
+    this.deleteExpired = db.prepare(
+      'DELETE FROM activity_batch WHERE id IN (SELECT id FROM activity_batch WHERE at <= ? ORDER BY at LIMIT ?)',
+    );
+    this.selectBatches = db.prepare<[number, number], LoggedBatch>(
+      'SELECT id, account, at, payload FROM activity_batch WHERE id > ? ORDER BY id LIMIT ?',
+    );
+    this.commitTransaction = db.transaction((batches, firstSeen, expireUpTo) => {
+      for (const b of batches) this.insertBatch.run(b.account, b.at, b.payload);
+      for (const f of firstSeen) this.upsertFirstSeen.run(f.account, f.user, f.ts);
+      this.deleteExpired.run(expireUpTo, RETENTION_ROWS_PER_COMMIT);
+    });
+  }
+
+  /**
+   * One transaction: appends batches, records first-seen times, and deletes some log rows applied
+   * at or before `expireUpTo`. Durable, per the durability mode, when it returns.
+   */
+  commit(
+    batches: readonly Omit<LoggedBatch, 'id'>[],
+    firstSeen: readonly FirstSeenRow[],
+    expireUpTo: number,
+  ): void {
+    attempt('cannot write the activity log', () => this.commitTransaction(batches, firstSeen, expireUpTo));
+  }
+
+  firstSeen(account: string, user: string): number | undefined {
+    return attempt('cannot read first-seen times', () => this.selectFirstSeen.get(account, user));
+  }
+
+  /** Up to `limit` logged batches after `afterId`, oldest first. */
+  batchesAfter(afterId: number, limit: number): LoggedBatch[] {
+    return attempt('cannot read the activity log', () => this.selectBatches.all(afterId, limit));
+  }
+
+  deleteAccount(account: string): void {
+    attempt('cannot delete an account', () => {
+      this.db.prepare('DELETE FROM activity_batch WHERE account = ?').run(account);
+      this.db.prepare('DELETE FROM first_seen WHERE account = ?').run(account);
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function attempt<T>(what: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (!(error instanceof Database.SqliteError || isFileSystemError(error))) throw error;
+    throw new StoreUnavailableError(`${what}: ${error.code}: ${error.message}`, { cause: error });
+  }
+}
+
+/** Errors of opening a file (missing directory, permissions) come from Node, not SQLite. */
+function isFileSystemError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}

@@ -1,0 +1,58 @@
+import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
+import type { ActivityDatabase, FirstSeenRow } from './activity-database.js';
+
+/**
+ * First-seen times of every account, in SQLite. Lookups read the database (the engines ask only
+ * about users they do not hold); new or earlier times wait in memory until the store's next commit,
+ * which is safe because the log rows they were learnt from stay in the log, and are replayed after
+ * a crash, until long after that commit.
+ */
+export class DurableFirstSeen {
+  private pending = new Map<string, Map<string, number>>();
+  private pendingCount = 0;
+
+  constructor(private readonly database: ActivityDatabase) {}
+
+  registryFor(account: string): FirstSeenRegistry {
+    return { observe: (user, ts) => this.observe(account, user, ts) };
+  }
+
+  get hasPending(): boolean {
+    return this.pendingCount > 0;
+  }
+
+  /** Takes the times not yet committed; give them back with `restore` if the commit fails. */
+  drain(): FirstSeenRow[] {
+    const rows: FirstSeenRow[] = [];
+    for (const [account, users] of this.pending) {
+      for (const [user, ts] of users) rows.push({ account, user, ts });
+    }
+    this.pending = new Map();
+    this.pendingCount = 0;
+    return rows;
+  }
+
+  restore(rows: readonly FirstSeenRow[]): void {
+    for (const row of rows) this.observe(row.account, row.user, row.ts);
+  }
+
+  forgetAccount(account: string): void {
+    const users = this.pending.get(account);
+    if (users === undefined) return;
+    this.pendingCount -= users.size;
+    this.pending.delete(account);
+  }
+
+  private observe(account: string, user: string, ts: number): number {
+    let users = this.pending.get(account);
+    const known = users?.get(user) ?? this.database.firstSeen(account, user);
+    if (known !== undefined && known <= ts) return known;
+    if (users === undefined) {
+      users = new Map();
+      this.pending.set(account, users);
+    }
+    if (!users.has(user)) this.pendingCount++;
+    users.set(user, ts);
+    return ts;
+  }
+}
