@@ -9,4 +9,10 @@ export interface FirstSeenRegistry {
    * `ts` included (so `ts` itself for a user never seen before).
    */
   observe(user: string, ts: number): number;
+  /**
+   * Optional: told, before a batch is recorded, which of its users the engine does not hold (the
+   * only ones it will observe), so a registry on disk can read them all at once. Replaces any
+   * earlier prefetch.
+   */
+  prefetch?(users: readonly string[]): void;
 }

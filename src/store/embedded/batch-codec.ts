@@ -3,61 +3,76 @@ import type { Activity } from '../../model/activity.js';
 /**
  * The binary form of a batch of activities in the log: compact to write and fast to replay.
  *
- *   u8 version | u32 count | u16 values | values × (u16 length, UTF-8) |
- *   count × (u16 user length, UTF-8 user, f64 ts, 4 × u16 value index or NO_VALUE)
+ *   u8 version | u32 count | u16 values | values × string |
+ *   count × (string user, f64 ts, 4 × u16 value index or NO_VALUE)
  *
- * Dimension values repeat a lot, so each is written once per batch and referred to by index.
+ * A string is a u16 header (character count; top bit set for UTF-16LE, clear for Latin-1) and its
+ * bytes: lossless for any JS string, lone surrogates included, and one byte per character for the
+ * usual ASCII ids. Dimension values repeat a lot, so each is written once per batch and referred to
+ * by index.
  */
 const VERSION = 1;
 const NO_VALUE = 0xffff;
 const HEADER_BYTES = 1 + 4 + 2;
 const FIXED_BYTES_PER_ACTIVITY = 2 + 8 + 4 * 2;
+const UTF16_FLAG = 0x8000;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
+/** Writes `text` at `at` (room for 2 + 2 × length bytes); returns the offset after it. */
+function writeString(out: Buffer, at: number, text: string): number {
+  if (text.length >= UTF16_FLAG) throw new RangeError('string too long for a batch');
+  if (!BEYOND_LATIN1.test(text)) {
+    out.writeUInt16LE(text.length, at);
+    return at + 2 + out.write(text, at + 2, 'latin1');
+  }
+  out.writeUInt16LE(text.length | UTF16_FLAG, at);
+  return at + 2 + out.write(text, at + 2, 'utf16le');
+}
+
+function readString(bytes: Buffer, at: number): [text: string, next: number] {
+  const header = bytes.readUInt16LE(at);
+  const length = header & ~UTF16_FLAG;
+  if (header & UTF16_FLAG)
+    return [bytes.toString('utf16le', at + 2, at + 2 + 2 * length), at + 2 + 2 * length];
+  return [bytes.toString('latin1', at + 2, at + 2 + length), at + 2 + length];
+}
 
 export function encodeBatch(activities: readonly Activity[]): Buffer {
+  // Write straight into one buffer sized for the worst case (2 bytes per character), then write the
+  // value table, whose size is known only at the end, in front of the activities.
+  const values: string[] = [];
   const valueIndex = new Map<string, number>();
-  const values: Buffer[] = [];
-  const users: Buffer[] = [];
-  let size = HEADER_BYTES;
+  let activityBytes = 0;
+  for (const a of activities) activityBytes += FIXED_BYTES_PER_ACTIVITY + 2 * a.user.length;
+  const body = Buffer.allocUnsafe(activityBytes);
   const indexOf = (value: string | undefined): number => {
     if (value === undefined) return NO_VALUE;
     let index = valueIndex.get(value);
     if (index === undefined) {
-      const bytes = Buffer.from(value, 'utf8');
       index = values.length;
       if (index === NO_VALUE) throw new RangeError('too many distinct values in one batch');
       valueIndex.set(value, index);
-      values.push(bytes);
-      size += 2 + bytes.length;
+      values.push(value);
     }
     return index;
   };
-  const refs = new Uint16Array(activities.length * 4);
-  for (let i = 0; i < activities.length; i++) {
-    const a = activities[i];
-    const user = Buffer.from(a.user, 'utf8');
-    users.push(user);
-    size += FIXED_BYTES_PER_ACTIVITY + user.length;
-    refs[i * 4] = indexOf(a.sessionSource);
-    refs[i * 4 + 1] = indexOf(a.browser);
-    refs[i * 4 + 2] = indexOf(a.os);
-    refs[i * 4 + 3] = indexOf(a.device);
+  let at = 0;
+  for (const a of activities) {
+    at = body.writeDoubleLE(a.ts, writeString(body, at, a.user));
+    at = body.writeUInt16LE(indexOf(a.sessionSource), at);
+    at = body.writeUInt16LE(indexOf(a.browser), at);
+    at = body.writeUInt16LE(indexOf(a.os), at);
+    at = body.writeUInt16LE(indexOf(a.device), at);
   }
-  const out = Buffer.allocUnsafe(size);
-  let at = out.writeUInt8(VERSION, 0);
-  at = out.writeUInt32LE(activities.length, at);
-  at = out.writeUInt16LE(values.length, at);
-  for (const value of values) {
-    at = out.writeUInt16LE(value.length, at);
-    at += value.copy(out, at);
-  }
-  for (let i = 0; i < activities.length; i++) {
-    const user = users[i];
-    at = out.writeUInt16LE(user.length, at);
-    at += user.copy(out, at);
-    at = out.writeDoubleLE(activities[i].ts, at);
-    for (let d = 0; d < 4; d++) at = out.writeUInt16LE(refs[i * 4 + d], at);
-  }
-  return out;
+  let headerBytes = HEADER_BYTES;
+  for (const value of values) headerBytes += 2 + 2 * value.length;
+  const out = Buffer.allocUnsafe(headerBytes + at);
+  let h = out.writeUInt8(VERSION, 0);
+  h = out.writeUInt32LE(activities.length, h);
+  h = out.writeUInt16LE(values.length, h);
+  for (const value of values) h = writeString(out, h, value);
+  body.copy(out, h, 0, at);
+  return out.subarray(0, h + at);
 }
 
 export function decodeBatch(bytes: Uint8Array): Activity[] {
@@ -70,16 +85,15 @@ export function decodeBatch(bytes: Uint8Array): Activity[] {
   let at = HEADER_BYTES;
   const values: string[] = [];
   for (let i = 0; i < valueCount; i++) {
-    const length = buffer.readUInt16LE(at);
-    values.push(buffer.toString('utf8', at + 2, at + 2 + length));
-    at += 2 + length;
+    const [value, next] = readString(buffer, at);
+    values.push(value);
+    at = next;
   }
   const valueAt = (index: number): string | undefined => (index === NO_VALUE ? undefined : values[index]);
   const activities: Activity[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const length = buffer.readUInt16LE(at);
-    const user = buffer.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
+    const [user, next] = readString(buffer, at);
+    at = next;
     const ts = buffer.readDoubleLE(at);
     activities[i] = {
       user,

@@ -10,11 +10,17 @@ import type { ActivityDatabase, FirstSeenRow } from './activity-database.js';
 export class DurableFirstSeen {
   private pending = new Map<string, Map<string, number>>();
   private pendingCount = 0;
+  /** First-seen times read ahead for the batch being recorded; null for users never seen. */
+  private prefetched = new Map<string, number | null>();
+  private prefetchedAccount = '';
 
   constructor(private readonly database: ActivityDatabase) {}
 
   registryFor(account: string): FirstSeenRegistry {
-    return { observe: (user, ts) => this.observe(account, user, ts) };
+    return {
+      observe: (user, ts) => this.observe(account, user, ts),
+      prefetch: (users) => this.prefetch(account, users),
+    };
   }
 
   get hasPending(): boolean {
@@ -43,9 +49,16 @@ export class DurableFirstSeen {
     this.pending.delete(account);
   }
 
+  private prefetch(account: string, users: readonly string[]): void {
+    const found = this.database.firstSeenMany(account, users);
+    this.prefetched = new Map();
+    this.prefetchedAccount = account;
+    for (const user of users) this.prefetched.set(user, found.get(user) ?? null);
+  }
+
   private observe(account: string, user: string, ts: number): number {
     let users = this.pending.get(account);
-    const known = users?.get(user) ?? this.database.firstSeen(account, user);
+    const known = users?.get(user) ?? this.stored(account, user);
     if (known !== undefined && known <= ts) return known;
     if (users === undefined) {
       users = new Map();
@@ -54,5 +67,11 @@ export class DurableFirstSeen {
     if (!users.has(user)) this.pendingCount++;
     users.set(user, ts);
     return ts;
+  }
+
+  private stored(account: string, user: string): number | undefined {
+    const read = account === this.prefetchedAccount ? this.prefetched.get(user) : undefined;
+    if (read === undefined) return this.database.firstSeen(account, user);
+    return read ?? undefined;
   }
 }
