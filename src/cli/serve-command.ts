@@ -25,6 +25,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(config: ServeConfig): Promise<void> {
+  if (config.demo) throw new Error('--demo is not available in this version (it comes with the traffic simulator)');
   const accounts = openAccounts(config);
   const store = openStore(config);
   await announceFirstAccount(accounts, config);
