@@ -125,8 +125,12 @@ export class SqliteAccountRegistry implements AccountRegistry {
   constructor(path: string, options: SqliteAccountRegistryOptions = {}) {
     this.now = options.now ?? Date.now;
     // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
-    if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-    this.db = new Database(path);
+    try {
+      if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+      this.db = new Database(path);
+    } catch (error) {
+      throw openError(path, error);
+    }
     try {
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
       this.db.pragma('journal_mode = WAL');
@@ -135,7 +139,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
       this.migrate();
     } catch (error) {
       this.db.close();
-      throw error;
+      throw openError(path, error);
     }
 
     const db = this.db;
@@ -339,4 +343,15 @@ export function validateRegion(region: unknown): string {
     );
   }
   return region;
+}
+
+/** An error that names the file, so an operator knows which one to look at. */
+function openError(path: string, error: unknown): Error {
+  const code = (error as { code?: unknown }).code;
+  return new Error(
+    `cannot open ${path}: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`,
+    {
+      cause: error,
+    },
+  );
 }

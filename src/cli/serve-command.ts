@@ -25,7 +25,8 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(config: ServeConfig): Promise<void> {
-  if (config.demo) throw new Error('--demo is not available in this version (it comes with the traffic simulator)');
+  if (config.demo)
+    throw new Error('--demo is not available in this version (it comes with the traffic simulator)');
   const accounts = openAccounts(config);
   const store = openStore(config);
   await announceFirstAccount(accounts, config);
@@ -43,7 +44,16 @@ async function serve(config: ServeConfig): Promise<void> {
   // Listen first so /healthz and /readyz answer while the log is replayed; API routes answer 503.
   await app.listen({ port: config.port, host: config.host });
   const started = Date.now();
-  await store.recover();
+  try {
+    await store.recover();
+  } catch (error) {
+    // A log that cannot be replayed must stop the server, not leave it "starting" forever.
+    clearInterval(maintenance);
+    await app.close();
+    await store.close();
+    await accounts.close();
+    throw error;
+  }
   app.log.info({ ms: Date.now() - started }, 'activity log replayed');
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

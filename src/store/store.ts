@@ -11,7 +11,7 @@ export interface Store {
   now(account: string, query: NowQuery, at: number): Promise<NowResult>;
   /** Forgets everything of an account (after the account is deleted). */
   dropAccount(account: string): Promise<void>;
-  /** False while the store recovers or cannot reach its storage. */
+  /** False until the store has recovered its state (replayed its log, reached its server). */
   isReady(): boolean;
   close(): Promise<void>;
 }

@@ -44,7 +44,10 @@ export class ActivityDatabase {
     expireUpTo: number,
   ) => void;
 
-  constructor(path: string, durability: Durability) {
+  constructor(
+    private readonly path: string,
+    durability: Durability,
+  ) {
     this.db = attempt(`cannot open ${path}`, () => {
       const db = new Database(path);
       db.pragma('journal_mode = WAL');
@@ -103,11 +106,15 @@ export class ActivityDatabase {
     firstSeen: readonly FirstSeenRow[],
     expireUpTo: number,
   ): void {
-    attempt('cannot write the activity log', () => this.commitTransaction(batches, firstSeen, expireUpTo));
+    attempt(`cannot write the activity log ${this.path}`, () =>
+      this.commitTransaction(batches, firstSeen, expireUpTo),
+    );
   }
 
   firstSeen(account: string, user: string): number | undefined {
-    return attempt('cannot read first-seen times', () => this.selectFirstSeen.get(account, user));
+    return attempt(`cannot read first-seen times from ${this.path}`, () =>
+      this.selectFirstSeen.get(account, user),
+    );
   }
 
   /**
@@ -117,7 +124,7 @@ export class ActivityDatabase {
   firstSeenMany(account: string, users: readonly string[]): Map<string, number> {
     const found = new Map<string, number>();
     const sorted = [...users].sort();
-    attempt('cannot read first-seen times', () => {
+    attempt(`cannot read first-seen times from ${this.path}`, () => {
       for (let i = 0; i < sorted.length; i += LOOKUP_CHUNK) {
         const chunk = sorted.slice(i, i + LOOKUP_CHUNK);
         // The statement has a fixed number of parameters: pad with a key already asked for.
@@ -130,11 +137,11 @@ export class ActivityDatabase {
 
   /** Up to `limit` logged batches after `afterId`, oldest first. */
   batchesAfter(afterId: number, limit: number): LoggedBatch[] {
-    return attempt('cannot read the activity log', () => this.selectBatches.all(afterId, limit));
+    return attempt(`cannot read the activity log ${this.path}`, () => this.selectBatches.all(afterId, limit));
   }
 
   deleteAccount(account: string): void {
-    attempt('cannot delete an account', () => {
+    attempt(`cannot delete an account from ${this.path}`, () => {
       this.db.prepare('DELETE FROM activity_batch WHERE account = ?').run(account);
       this.db.prepare('DELETE FROM first_seen WHERE account = ?').run(account);
     });

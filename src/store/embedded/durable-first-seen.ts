@@ -38,8 +38,9 @@ export class DurableFirstSeen {
     return rows;
   }
 
+  /** Puts back rows taken by `drain` (keeping the earlier of two times), without reading storage. */
   restore(rows: readonly FirstSeenRow[]): void {
-    for (const row of rows) this.observe(row.account, row.user, row.ts);
+    for (const row of rows) this.hold(row.account, row.user, row.ts);
   }
 
   forgetAccount(account: string): void {
@@ -57,16 +58,22 @@ export class DurableFirstSeen {
   }
 
   private observe(account: string, user: string, ts: number): number {
-    let users = this.pending.get(account);
-    const known = users?.get(user) ?? this.stored(account, user);
+    const known = this.pending.get(account)?.get(user) ?? this.stored(account, user);
     if (known !== undefined && known <= ts) return known;
+    this.hold(account, user, ts);
+    return ts;
+  }
+
+  /** Keeps `ts` for the next commit unless an earlier time is already waiting. */
+  private hold(account: string, user: string, ts: number): void {
+    let users = this.pending.get(account);
     if (users === undefined) {
       users = new Map();
       this.pending.set(account, users);
     }
-    if (!users.has(user)) this.pendingCount++;
-    users.set(user, ts);
-    return ts;
+    const waiting = users.get(user);
+    if (waiting === undefined) this.pendingCount++;
+    if (waiting === undefined || ts < waiting) users.set(user, ts);
   }
 
   private stored(account: string, user: string): number | undefined {
