@@ -3,8 +3,9 @@ import { DIMENSIONS, type Dimension } from '../model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits } from '../model/now-query.js';
 import { DimensionSlots } from './dimension-slots.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
+import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline } from './minute-timeline.js';
-import { UserTable } from './user-table.js';
+import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
 import { WindowCounters } from './window-counters.js';
 
 /** Retention horizon bounds: at least the timeline's 30 minutes, at most the largest window. */
@@ -12,6 +13,9 @@ export const MIN_HORIZON_SECONDS = 1800;
 export const MAX_HORIZON_SECONDS = 3600;
 export const DEFAULT_HORIZON_SECONDS = 1800;
 export const DEFAULT_VALUE_CAP = 256;
+
+/** Told that value number `dimension` (DIMENSIONS order) of activity `activity` was folded into Other. */
+export type FoldListener = (activity: number, dimension: number) => void;
 
 export interface EngineOptions {
   readonly registry: FirstSeenRegistry;
@@ -35,7 +39,7 @@ const INITIAL_SLOT_WIDTH = 16;
 export class ActiveUsersEngine {
   private readonly registry: FirstSeenRegistry;
   private readonly horizon: number;
-  private readonly users = new UserTable();
+  private readonly users = newUserTable();
   private readonly slots: DimensionSlots;
   /** Users by second of their latest activity. */
   private readonly active: WindowCounters;
@@ -44,10 +48,15 @@ export class ActiveUsersEngine {
   private readonly timeline = new MinuteTimeline();
   private readonly liveUsers = (slot: number): number => this.active.total(slot);
   private readonly isExpired = (index: number): boolean =>
-    this.users.latest[index] <= this.clock - this.horizon;
+    this.users.words[index * this.users.recordWords + LATEST] <= this.clock - this.horizon;
+  private onFold: FoldListener | undefined;
+  /** Index in the batch being recorded of the activity being recorded. */
+  private activityIndex = 0;
   private slotWidth = INITIAL_SLOT_WIDTH;
   private clock = 0;
   private readonly resolved = new Uint16Array(DIMS);
+  /** The ids of the chunk of activities being recorded. */
+  private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
   private readonly newSums: Float64Array;
 
@@ -76,10 +85,27 @@ export class ActiveUsersEngine {
     return this.users.size;
   }
 
-  /** Records activities received at `now`; a `ts` later than `now` counts as `now`. */
-  record(activities: readonly Activity[], now: number): void {
+  /**
+   * Records activities received at `now`; a `ts` later than `now` counts as `now`. `onFold` hears of
+   * each value that the distinct-value cap folded into Other (activity index, dimension number in
+   * DIMENSIONS order), so a log can keep the batch as it was applied.
+   */
+  record(activities: readonly Activity[], now: number, onFold?: FoldListener): void {
     this.advance(now);
-    for (const activity of activities) this.recordOne(activity);
+    this.onFold = onFold;
+    const ids = this.chunkIds;
+    for (let from = 0; from < activities.length; from += PREPARE_LIMIT) {
+      const count = Math.min(PREPARE_LIMIT, activities.length - from);
+      for (let k = 0; k < count; k++) ids[k] = activities[from + k].user;
+      this.users.prepare(ids, 0, count);
+      if (this.registry.prefetch !== undefined) this.prefetchFirstSeen(ids, count);
+      for (let k = 0; k < count; k++) {
+        this.activityIndex = from + k;
+        this.recordOne(activities[from + k], k);
+      }
+    }
+    this.onFold = undefined;
+    ids.fill('');
     this.users.sweep(activities.length, this.isExpired);
   }
 
@@ -109,6 +135,13 @@ export class ActiveUsersEngine {
     return result;
   }
 
+  /** Tells the registry which users of the prepared chunk the engine does not hold. */
+  private prefetchFirstSeen(ids: readonly string[], count: number): void {
+    const absent: string[] = [];
+    for (let k = 0; k < count; k++) if (this.users.indexOfPrepared(k) < 0) absent.push(ids[k]);
+    if (absent.length > 0) this.registry.prefetch?.(absent);
+  }
+
   private advance(now: number): void {
     if (now <= this.clock) return;
     this.clock = now;
@@ -116,95 +149,99 @@ export class ActiveUsersEngine {
     this.newcomers.advance(now);
   }
 
-  private recordOne(activity: Activity): void {
+  /** Records `activity`, whose id is the `k`-th prepared in the user table. */
+  private recordOne(activity: Activity, k: number): void {
     const ts = Math.min(activity.ts, this.clock);
     const liveAfter = this.clock - this.horizon;
     const users = this.users;
-    const index = users.indexOf(activity.user);
-    if (index === undefined) {
+    const index = users.indexOfPrepared(k);
+    if (index < 0) {
       const first = this.registry.observe(activity.user, ts);
       if (ts <= liveAfter) return;
-      const added = users.add(activity.user);
-      users.first[added] = first;
+      const added = users.addPrepared(k);
+      users.words[added * users.recordWords + FIRST] = first;
       this.enter(added, activity, ts);
       return;
     }
-    const first = users.first[index];
-    const latest = users.latest[index];
+    const words = users.words;
+    const at = index * users.recordWords;
+    const first = words[at + FIRST];
+    const latest = words[at + LATEST];
     if (latest <= liveAfter) {
       // Expired but not swept yet: its first-seen is still right, the rest starts over.
       if (ts < first) {
-        users.first[index] = this.registry.observe(activity.user, ts);
+        words[at + FIRST] = this.registry.observe(activity.user, ts);
       }
       if (ts > liveAfter) this.enter(index, activity, ts);
       return;
     }
-    const at = index * DIMS;
-    const dims = users.dims;
+    const halves = users.halves;
+    const dimsAt = 2 * at + DIMENSION_HALF;
+    const o0 = halves[dimsAt];
+    const o1 = halves[dimsAt + 1];
+    const o2 = halves[dimsAt + 2];
+    const o3 = halves[dimsAt + 3];
     if (ts < first) {
       this.registry.observe(activity.user, ts);
-      if (first > liveAfter)
-        this.newcomers.addUser(first, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], -1);
-      if (ts > liveAfter) this.newcomers.addUser(ts, dims[at], dims[at + 1], dims[at + 2], dims[at + 3], 1);
-      users.first[index] = ts;
+      if (first > liveAfter) this.newcomers.addUser(first, o0, o1, o2, o3, -1);
+      if (ts > liveAfter) this.newcomers.addUser(ts, o0, o1, o2, o3, 1);
+      words[at + FIRST] = ts;
     }
     if (ts <= liveAfter) return;
     const latestMinute = Math.floor(latest / 60);
     const minute = Math.floor(ts / 60);
-    users.minuteMasks[index] = this.timeline.record(
-      users.minuteMasks[index],
+    words[at + MINUTE_MASK] = this.timeline.record(
+      words[at + MINUTE_MASK],
       latestMinute,
       minute,
       this.nowMinute(),
     );
     if (ts < latest) return;
-    const r = this.resolveDims(activity, index);
-    const o0 = dims[at];
-    const o1 = dims[at + 1];
-    const o2 = dims[at + 2];
-    const o3 = dims[at + 3];
+    const r = this.resolveDims(activity, dimsAt);
     const sameDims = r[0] === o0 && r[1] === o1 && r[2] === o2 && r[3] === o3;
     if (ts === latest && sameDims) return;
     this.active.addUser(latest, o0, o1, o2, o3, -1);
     this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
-    const userFirst = users.first[index];
+    const userFirst = words[at + FIRST];
     if (!sameDims && userFirst > liveAfter) {
       this.newcomers.addUser(userFirst, o0, o1, o2, o3, -1);
       this.newcomers.addUser(userFirst, r[0], r[1], r[2], r[3], 1);
     }
-    users.latest[index] = ts;
-    dims.set(r, at);
+    words[at + LATEST] = ts;
+    halves.set(r, dimsAt);
   }
 
   /** Starts the live state of a user with no activity in the horizon; its `first` is already set. */
   private enter(index: number, activity: Activity, ts: number): void {
-    const users = this.users;
+    const words = this.users.words;
+    const at = index * this.users.recordWords;
     const r = this.resolveDims(activity, -1);
-    users.latest[index] = ts;
-    users.dims.set(r, index * DIMS);
+    words[at + LATEST] = ts;
+    this.users.halves.set(r, 2 * at + DIMENSION_HALF);
     const minute = Math.floor(ts / 60);
-    users.minuteMasks[index] = this.timeline.record(0, minute, minute, this.nowMinute());
+    words[at + MINUTE_MASK] = this.timeline.record(0, minute, minute, this.nowMinute());
     this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
-    const first = users.first[index];
+    const first = words[at + FIRST];
     if (first > this.clock - this.horizon) this.newcomers.addUser(first, r[0], r[1], r[2], r[3], 1);
   }
 
   /**
    * The slots of the activity's dimension values, in `this.resolved`. A value equal to the one the
-   * live user `index` already holds keeps its slot without a lookup (pass -1 for no such user).
+   * live user already holds keeps its slot without a lookup: `dimsAt` is where that user's slots
+   * are in the user table's `halves` (-1 for no such user).
    */
-  private resolveDims(activity: Activity, index: number): Uint16Array {
+  private resolveDims(activity: Activity, dimsAt: number): Uint16Array {
     const r = this.resolved;
     const slots = this.slots;
-    const dims = this.users.dims;
-    const at = index * DIMS;
+    const halves = this.users.halves;
     for (let d = 0; d < DIMS; d++) {
       const value = dimensionValue(activity, d);
-      const held = index >= 0 ? dims[at + d] : -1;
+      const held = dimsAt >= 0 ? halves[dimsAt + d] : -1;
       r[d] =
         held >= 0 && value !== undefined && slots.name(held) === value
           ? held
           : slots.resolve(d, value, this.liveUsers);
+      if (this.onFold !== undefined && slots.isFolded(d, value, r[d])) this.onFold(this.activityIndex, d);
     }
     if (slots.size > this.slotWidth) {
       this.slotWidth = slots.size;

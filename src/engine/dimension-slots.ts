@@ -75,6 +75,17 @@ export class DimensionSlots {
     return reusable;
   }
 
+  /** True when `slot`, resolved for `value`, is Other although the value named something else. */
+  isFolded(d: number, value: string | undefined, slot: number): boolean {
+    return (
+      slot === this.otherSlots[d] &&
+      value !== undefined &&
+      value !== '' &&
+      value !== UNKNOWN &&
+      value !== OTHER
+    );
+  }
+
   private allocate(name: string): number {
     this.names.push(name);
     return this.names.length - 1;

@@ -24,7 +24,7 @@ export class LongKeyStore {
   /** Stores `source[from .. from + count)` for record `owner`; returns where the words start. */
   add(owner: number, source: Uint32Array, from: number, count: number): number {
     const needed = ENTRY_HEADER + count;
-    if (this.end + needed > this.words.length) this.makeRoom(needed);
+    if (this.end + needed > this.words.length) this.rewrite(needed);
     const at = this.end + ENTRY_HEADER;
     this.words[this.end] = owner + 1;
     this.words[this.end + 1] = count;
@@ -39,16 +39,25 @@ export class LongKeyStore {
     this.garbage += ENTRY_HEADER + this.words[at - 1];
   }
 
-  /** Whether the entry at `at` holds exactly `source[from .. from + count)`. */
+  /** Makes record `owner` the owner of the entry whose words start at `at`. */
+  reassign(at: number, owner: number): void {
+    this.words[at - ENTRY_HEADER] = owner + 1;
+  }
+
+  /** Whether the `count` words of the entry at `at` (which has that many) equal `source[from ..)`. */
   matches(at: number, source: Uint32Array, from: number, count: number): boolean {
     const words = this.words;
-    if (words[at - 1] !== count) return false;
     for (let i = 0; i < count; i++) if (words[at + i] !== source[from + i]) return false;
     return true;
   }
 
-  /** Compacts into an array with room for twice the live words and `needed`. */
-  private makeRoom(needed: number): void {
+  /** Gives back the room of released entries when they are most of the array. */
+  shrink(): void {
+    if (this.garbage * 2 > this.end) this.rewrite(0);
+  }
+
+  /** Compacts into an array with room for twice the live words and `needed` more. */
+  private rewrite(needed: number): void {
     const old = this.words;
     const oldEnd = this.end;
     this.words = new Uint32Array(Math.max(INITIAL_WORDS, 2 * (oldEnd - this.garbage + needed)));

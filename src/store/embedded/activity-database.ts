@@ -11,10 +11,23 @@ export interface LoggedBatch {
   readonly payload: Buffer;
 }
 
+/** A logged batch to be replaced by the form it was applied in (values folded into Other). */
+export interface BatchRewrite {
+  readonly id: number;
+  readonly payload: Buffer;
+}
+
 export interface FirstSeenRow {
   readonly account: string;
   readonly user: string;
   readonly ts: number;
+}
+
+export interface LogChanges {
+  readonly batches: readonly Omit<LoggedBatch, 'id'>[];
+  readonly rewrites: readonly BatchRewrite[];
+  readonly firstSeen: readonly FirstSeenRow[];
+  readonly expireUpTo: number;
 }
 
 /** Log rows deleted per commit at most, so retention never makes one commit slow. */
@@ -37,12 +50,9 @@ export class ActivityDatabase {
   private readonly selectFirstSeen: Database.Statement<[string, string], number>;
   private readonly selectFirstSeenChunk: Database.Statement<string[], [string, number]>;
   private readonly deleteExpired: Database.Statement<[number, number]>;
+  private readonly rewriteBatch: Database.Statement<[Buffer, number]>;
   private readonly selectBatches: Database.Statement<[number, number], LoggedBatch>;
-  private readonly commitTransaction: (
-    batches: readonly Omit<LoggedBatch, 'id'>[],
-    firstSeen: readonly FirstSeenRow[],
-    expireUpTo: number,
-  ) => void;
+  private readonly commitTransaction: (changes: LogChanges) => number[];
 
   constructor(
     private readonly path: string,
@@ -90,25 +100,26 @@ export class ActivityDatabase {
     this.selectBatches = db.prepare<[number, number], LoggedBatch>(
       'SELECT id, account, at, payload FROM activity_batch WHERE id > ? ORDER BY id LIMIT ?',
     );
-    this.commitTransaction = db.transaction((batches, firstSeen, expireUpTo) => {
-      for (const b of batches) this.insertBatch.run(b.account, b.at, b.payload);
-      for (const f of firstSeen) this.upsertFirstSeen.run(f.account, f.user, f.ts);
-      this.deleteExpired.run(expireUpTo, RETENTION_ROWS_PER_COMMIT);
+    this.rewriteBatch = db.prepare('UPDATE activity_batch SET payload = ? WHERE id = ?');
+    this.commitTransaction = db.transaction((changes: LogChanges) => {
+      // Rewrites first: retention in this same transaction may delete the rows they depended on.
+      for (const r of changes.rewrites) this.rewriteBatch.run(r.payload, r.id);
+      const ids = changes.batches.map((b) =>
+        Number(this.insertBatch.run(b.account, b.at, b.payload).lastInsertRowid),
+      );
+      for (const f of changes.firstSeen) this.upsertFirstSeen.run(f.account, f.user, f.ts);
+      this.deleteExpired.run(changes.expireUpTo, RETENTION_ROWS_PER_COMMIT);
+      return ids;
     });
   }
 
   /**
-   * One transaction: appends batches, records first-seen times, and deletes some log rows applied
-   * at or before `expireUpTo`. Durable, per the durability mode, when it returns.
+   * One transaction: rewrites and appends batches, records first-seen times, and deletes some log
+   * rows applied at or before `expireUpTo`. Durable, per the durability mode, when it returns the
+   * ids of the appended batches.
    */
-  commit(
-    batches: readonly Omit<LoggedBatch, 'id'>[],
-    firstSeen: readonly FirstSeenRow[],
-    expireUpTo: number,
-  ): void {
-    attempt(`cannot write the activity log ${this.path}`, () =>
-      this.commitTransaction(batches, firstSeen, expireUpTo),
-    );
+  commit(changes: LogChanges): number[] {
+    return attempt(`cannot write the activity log ${this.path}`, () => this.commitTransaction(changes));
   }
 
   firstSeen(account: string, user: string): number | undefined {

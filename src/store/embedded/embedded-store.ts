@@ -4,9 +4,10 @@ import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-reg
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
 import { type Store, StoreUnavailableError } from '../store.js';
-import type { ActivityDatabase } from './activity-database.js';
+import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
 import { DurableFirstSeen } from './durable-first-seen.js';
+import { withFoldedValues } from './folded-batch.js';
 
 export interface EmbeddedStoreOptions {
   readonly horizonSeconds: number;
@@ -51,6 +52,8 @@ export class EmbeddedStore implements Store {
   /** Answers queries of accounts without an engine; never records anything. */
   private readonly emptyEngine: ActiveUsersEngine;
   private queue: PendingBatch[] = [];
+  /** Logged batches to be rewritten as they were applied, with the next commit. */
+  private rewrites: BatchRewrite[] = [];
   private flushScheduled: 'now' | 'later' | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private time = 0;
@@ -73,14 +76,14 @@ export class EmbeddedStore implements Store {
       const batches = database.batchesAfter(afterId, REPLAY_CHUNK);
       if (batches.length === 0) break;
       for (const batch of batches) {
-        this.engine(batch.account).record(decodeBatch(batch.payload), this.advance(batch.at));
+        this.apply(batch.account, decodeBatch(batch.payload), this.advance(batch.at), batch.id);
         afterId = batch.id;
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.lastCommitAt = this.time;
     this.ready = true;
-    if (this.firstSeen?.hasPending) this.scheduleFlush('later');
+    if (this.hasDeferredWrites()) this.scheduleFlush('later');
   }
 
   async record(account: string, activities: readonly Activity[], at: number): Promise<void> {
@@ -129,7 +132,7 @@ export class EmbeddedStore implements Store {
 
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.ready && (this.queue.length > 0 || this.firstSeen?.hasPending)) this.flush();
+    if (this.ready && (this.queue.length > 0 || this.hasDeferredWrites())) this.flush();
     this.closed = true;
     this.options.database?.close();
     this.engines.clear();
@@ -155,29 +158,50 @@ export class EmbeddedStore implements Store {
     for (const batch of batches) at = Math.max(at, batch.at);
     at = this.advance(at);
     const firstSeen = this.firstSeen?.drain() ?? [];
+    const rewrites = this.rewrites;
+    this.rewrites = [];
+    let ids: number[];
     try {
-      const logged = batches.map((batch) => ({
-        account: batch.account,
-        at,
-        payload: encodeBatch(batch.activities),
-      }));
-      database.commit(logged, firstSeen, at - this.options.horizonSeconds);
+      ids = database.commit({
+        batches: batches.map((batch) => ({
+          account: batch.account,
+          at,
+          payload: encodeBatch(batch.activities),
+        })),
+        rewrites,
+        firstSeen,
+        expireUpTo: at - this.options.horizonSeconds,
+      });
     } catch (error) {
       this.firstSeen?.restore(firstSeen);
+      this.rewrites = [...rewrites, ...this.rewrites];
       for (const batch of batches) batch.reject(error);
       return;
     }
     this.lastCommitAt = at;
-    for (const batch of batches) {
+    batches.forEach((batch, i) => {
       try {
-        this.engine(batch.account).record(batch.activities, at);
+        this.apply(batch.account, batch.activities, at, ids[i]);
         batch.resolve();
       } catch (error) {
         batch.reject(error);
       }
-    }
-    if (this.firstSeen?.hasPending) this.scheduleFlush('later');
+    });
+    if (this.hasDeferredWrites()) this.scheduleFlush('later');
   };
+
+  /** Applies a logged batch; values the engine folds into Other are logged that way next commit. */
+  private apply(account: string, activities: readonly Activity[], at: number, logId: number): void {
+    const folds: number[] = [];
+    this.engine(account).record(activities, at, (activity, dimension) => folds.push(activity, dimension));
+    if (folds.length > 0)
+      this.rewrites.push({ id: logId, payload: encodeBatch(withFoldedValues(activities, folds)) });
+  }
+
+  /** First-seen times and rewrites that may wait for a later commit (see their comments). */
+  private hasDeferredWrites(): boolean {
+    return this.rewrites.length > 0 || this.firstSeen?.hasPending === true;
+  }
 
   private advance(at: number): number {
     if (at > this.time) this.time = at;
