@@ -317,6 +317,12 @@ export class Workload {
     this.data = generate(shape.users, shape.activities);
   }
 
+  /** One sentence on the traffic, for benchmark reports. */
+  describe(): string {
+    const { users, activities, batchSize, spanSeconds, seed } = this.shape;
+    return `${users.toLocaleString('en')} users (${ID_LENGTH}-character ids), ${activities.toLocaleString('en')} activities over ${spanSeconds} s of simulated time in batches of ${batchSize}, ${OUT_OF_ORDER_SHARE * 100}% up to ${MAX_LATENESS_SECONDS} s late, Zipf(${ZIPF_EXPONENT}) activity per user (every user at least once), ${RETURNING_SHARE * 100}% of users known to the first-seen store beforehand; seed 0x${seed.toString(16)}`;
+  }
+
   /** Simulated receive time of batch `b`, epoch seconds. */
   batchNow(b: number): number {
     return T0 + Math.floor((b * this.shape.spanSeconds) / this.batches);
