@@ -1,31 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CliProcesses, type Credentials, type Finished, postJson } from '../support/cli-process.js';
 
 /**
  * The real command line as a child process (`node --import tsx src/cli/main.ts …`), in a fresh
  * data directory, with no ACTIVENOW_* variable inherited from the environment running the tests.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ID_SHAPE = /^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/;
+/** How long a stopped server gets to exit on SIGTERM before it is sent SIGKILL. */
+const KILL_AFTER_MS = 10_000;
 
-interface Credentials {
-  readonly id: string;
-  readonly passcode: string;
-}
-
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const children = new Set<ChildProcess>();
+const processes = new CliProcesses();
 let dir: string;
 
 beforeEach(async () => {
@@ -33,116 +22,12 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all([...children].map(stop));
+  await processes.stopAll(KILL_AFTER_MS);
   await rm(dir, { recursive: true, force: true });
 });
 
-function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('ACTIVENOW_'));
-  return { ...Object.fromEntries(inherited), ...extra };
-}
-
-function launch(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: environment(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/** SIGTERM, then SIGKILL if the process has not gone after a while (cleanup only, never asserted). */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(timer);
-}
-
-/** Runs a command to completion. */
-async function run(args: readonly string[], env: Record<string, string> = {}): Promise<Finished> {
-  const child = launch(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-  return { code, stdout, stderr };
-}
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Everything printed on stdout up to and including the `listening on` line. */
-  readonly stdout: string;
-  /** The first account, when this start created it. */
-  readonly created: Credentials | undefined;
-}
-
-/** Starts `serve` and resolves once it prints `listening on http://HOST:PORT`. */
-function serve(args: readonly string[], env: Record<string, string> = {}): Promise<Server> {
-  const child = launch(['serve', ...args], env);
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const listening = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
-      if (listening === null) return;
-      const id = /^\s*account id:\s*(\S+)$/m.exec(stdout)?.[1];
-      const passcode = /^\s*passcode:\s*(\S+)$/m.exec(stdout)?.[1];
-      resolve({
-        child,
-        url: listening[1],
-        stdout,
-        created: id !== undefined && passcode !== undefined ? { id, passcode } : undefined,
-      });
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`serve exited (${code}) before listening:\n${stdout}\n${stderr}`)),
-    );
-  });
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly text: string;
-}
-
-/** What `curl -X POST URL -H … -H … -H "Content-Type: application/json" -d BODY` does. */
-async function curl(url: string, path: string, account: Credentials, body: unknown): Promise<Answer> {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: {
-      'X-CleverTap-Account-Id': account.id,
-      'X-CleverTap-Passcode': account.passcode,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: JSON.parse(text) as Record<string, unknown>, text };
-}
-
 async function upload(url: string, account: Credentials, users: readonly [string, string][]): Promise<void> {
-  const answer = await curl(url, '/1/upload', account, {
+  const answer = await postJson(`${url}/1/upload`, account, {
     d: users.map(([identity, browser]) => ({
       identity,
       type: 'event',
@@ -155,14 +40,14 @@ async function upload(url: string, account: Credentials, users: readonly [string
 }
 
 async function expectServed(url: string, account: Credentials, count?: number): Promise<void> {
-  const answer = await curl(url, '/1/now.json', account, {});
+  const answer = await postJson(`${url}/1/now.json`, account, {});
   expect(answer.status, answer.text).toBe(200);
-  expect(answer.body.status).toBe('success');
+  expect(answer.body).toMatchObject({ status: 'success' });
   if (count !== undefined) expect(answer.body).toEqual({ status: 'success', count });
 }
 
 async function expectRefused(url: string, account: Credentials, error: string): Promise<void> {
-  const answer = await curl(url, '/1/now.json', account, {});
+  const answer = await postJson(`${url}/1/now.json`, account, {});
   expect(answer.status, answer.text).toBe(401);
   expect(answer.body).toEqual({ status: 'fail', error, code: 401 });
 }
@@ -175,13 +60,13 @@ function parseCredentials(finished: Finished): Record<string, unknown> {
 describe('activenow serve', () => {
   it('prints the first account once, listens, and serves it; a restart creates no new account', async () => {
     const dataDir = join(dir, 'data');
-    const first = await serve(['--port', '0', '--data-dir', dataDir]);
+    const first = await processes.serve(['--port', '0', '--data-dir', dataDir]);
     const account = first.created;
-    expect(account, first.stdout).toBeDefined();
+    expect(account, first.startup).toBeDefined();
     if (account === undefined) return;
     expect(account.id).toMatch(ID_SHAPE);
     expect(account.passcode.length).toBeGreaterThanOrEqual(22);
-    expect(first.stdout.split(account.passcode)).toHaveLength(2);
+    expect(first.startup.split(account.passcode)).toHaveLength(2);
 
     await upload(first.url, account, [
       ['u1', 'Chrome'],
@@ -189,21 +74,29 @@ describe('activenow serve', () => {
     ]);
     await expectServed(first.url, account, 2);
 
-    await stop(first.child);
-    const second = await serve(['--port', '0', '--data-dir', dataDir]);
+    await processes.stop(first, KILL_AFTER_MS);
+    const second = await processes.serve(['--port', '0', '--data-dir', dataDir]);
     expect(second.created).toBeUndefined();
-    expect(second.stdout).not.toContain('created the first account');
-    expect(second.stdout).not.toMatch(/passcode/i);
+    expect(second.startup).not.toContain('created the first account');
+    expect(second.startup).not.toMatch(/passcode/i);
     await expectServed(second.url, account);
 
-    const list = await run(['accounts', 'list', '--json', '--data-dir', dataDir]);
+    const list = await processes.run(['accounts', 'list', '--json', '--data-dir', dataDir]);
     expect(list.code, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((a) => a.id)).toEqual([account.id]);
   });
 
   it('refuses an invalid configuration, listing every problem, before touching the data directory', async () => {
     const dataDir = join(dir, 'never');
-    const finished = await run(['serve', '--port', 'abc', '--durability', 'x', '--data-dir', dataDir]);
+    const finished = await processes.run([
+      'serve',
+      '--port',
+      'abc',
+      '--durability',
+      'x',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(finished.code).not.toBe(0);
     expect(finished.code).not.toBeNull();
     expect(finished.stderr).toMatch(/port \(--port \/ ACTIVENOW_PORT\)/);
@@ -214,7 +107,7 @@ describe('activenow serve', () => {
 
   it('reads ACTIVENOW_PORT and ACTIVENOW_DATA_DIR', async () => {
     const dataDir = join(dir, 'from-env');
-    const server = await serve([], { ACTIVENOW_PORT: '0', ACTIVENOW_DATA_DIR: dataDir });
+    const server = await processes.serve([], { env: { ACTIVENOW_PORT: '0', ACTIVENOW_DATA_DIR: dataDir } });
     expect(existsSync(join(dataDir, 'activenow.db'))).toBe(true);
     expect(server.created).toBeDefined();
     if (server.created) await expectServed(server.url, server.created, 0);
@@ -224,24 +117,26 @@ describe('activenow serve', () => {
     const envDir = join(dir, 'env-dir');
     const flagDir = join(dir, 'flag-dir');
     // An invalid ACTIVENOW_PORT does not matter when --port is given.
-    const server = await serve(['--port', '0', '--data-dir', flagDir], {
-      ACTIVENOW_PORT: 'abc',
-      ACTIVENOW_DATA_DIR: envDir,
+    const server = await processes.serve(['--port', '0', '--data-dir', flagDir], {
+      env: { ACTIVENOW_PORT: 'abc', ACTIVENOW_DATA_DIR: envDir },
     });
     expect(existsSync(join(flagDir, 'activenow.db'))).toBe(true);
     expect(existsSync(envDir)).toBe(false);
     if (server.created) await expectServed(server.url, server.created, 0);
 
     const fromEnv = parseCredentials(
-      await run(['accounts', 'create', '--name', 'E', '--json', '--data-dir', flagDir], {
-        ACTIVENOW_REGION: 'us1',
+      await processes.run(['accounts', 'create', '--name', 'E', '--json', '--data-dir', flagDir], {
+        env: { ACTIVENOW_REGION: 'us1' },
       }),
     );
     expect(fromEnv.region).toBe('us1');
     const fromFlag = parseCredentials(
-      await run(['accounts', 'create', '--name', 'F', '--json', '--data-dir', flagDir, '--region', 'ap1'], {
-        ACTIVENOW_REGION: 'us1',
-      }),
+      await processes.run(
+        ['accounts', 'create', '--name', 'F', '--json', '--data-dir', flagDir, '--region', 'ap1'],
+        {
+          env: { ACTIVENOW_REGION: 'us1' },
+        },
+      ),
     );
     expect(fromFlag.region).toBe('ap1');
   });
@@ -250,13 +145,15 @@ describe('activenow serve', () => {
 describe('activenow accounts, next to a running server', () => {
   it('create, list, rotate-passcode, revoke-passcode and delete take effect on the server', async () => {
     const dataDir = join(dir, 'data');
-    const server = await serve(['--port', '0', '--data-dir', dataDir]);
+    const server = await processes.serve(['--port', '0', '--data-dir', dataDir]);
     const first = server.created;
     expect(first).toBeDefined();
     if (first === undefined) return;
     const storage = ['--data-dir', dataDir];
 
-    const created = parseCredentials(await run(['accounts', 'create', '--name', 'X', '--json', ...storage]));
+    const created = parseCredentials(
+      await processes.run(['accounts', 'create', '--name', 'X', '--json', ...storage]),
+    );
     expect(Object.keys(created)).toEqual(['id', 'name', 'region', 'passcode', 'token']);
     expect(created).toMatchObject({ name: 'X', region: 'eu1' });
     expect(created.id).toMatch(ID_SHAPE);
@@ -267,7 +164,7 @@ describe('activenow accounts, next to a running server', () => {
     await upload(server.url, x, [['x-user', 'Firefox']]);
     await expectServed(server.url, x, 1);
 
-    const list = await run(['accounts', 'list', '--json', ...storage]);
+    const list = await processes.run(['accounts', 'list', '--json', ...storage]);
     expect(list.code, list.stderr).toBe(0);
     const accounts = JSON.parse(list.stdout) as Record<string, unknown>[];
     expect(accounts.map((a) => [a.id, a.name, a.region])).toEqual([
@@ -277,7 +174,9 @@ describe('activenow accounts, next to a running server', () => {
     expect(list.stdout).not.toContain(first.passcode);
     expect(list.stdout).not.toContain(x.passcode);
 
-    const rotated = parseCredentials(await run(['accounts', 'rotate-passcode', x.id, '--json', ...storage]));
+    const rotated = parseCredentials(
+      await processes.run(['accounts', 'rotate-passcode', x.id, '--json', ...storage]),
+    );
     expect(Object.keys(rotated)).toEqual(['id', 'name', 'region', 'passcode', 'token']);
     expect(rotated).toMatchObject({ id: x.id, name: 'X', region: 'eu1' });
     expect(rotated.passcode).not.toBe(x.passcode);
@@ -285,27 +184,27 @@ describe('activenow accounts, next to a running server', () => {
     await expectServed(server.url, x, 1);
     await expectServed(server.url, renewed, 1);
 
-    const revoked = await run(['accounts', 'revoke-passcode', x.id, x.passcode, ...storage]);
+    const revoked = await processes.run(['accounts', 'revoke-passcode', x.id, x.passcode, ...storage]);
     expect(revoked.code, revoked.stderr).toBe(0);
     await expectRefused(server.url, x, 'Passcode is not valid');
     await expectServed(server.url, renewed, 1);
-    const again = await run(['accounts', 'revoke-passcode', x.id, x.passcode, ...storage]);
+    const again = await processes.run(['accounts', 'revoke-passcode', x.id, x.passcode, ...storage]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).not.toBe('');
 
-    const deleted = await run(['accounts', 'delete', x.id, ...storage]);
+    const deleted = await processes.run(['accounts', 'delete', x.id, ...storage]);
     expect(deleted.code, deleted.stderr).toBe(0);
     await expectRefused(server.url, renewed, 'Account ID is not valid');
     // The other account is untouched.
     await expectServed(server.url, first, 0);
-    const remaining = await run(['accounts', 'list', '--json', ...storage]);
+    const remaining = await processes.run(['accounts', 'list', '--json', ...storage]);
     expect((JSON.parse(remaining.stdout) as { id: string }[]).map((a) => a.id)).toEqual([first.id]);
   });
 });
 
 describe('activenow now', () => {
   it('prints the server answer as JSON, or as a table', async () => {
-    const server = await serve(['--port', '0', '--data-dir', join(dir, 'data')]);
+    const server = await processes.serve(['--port', '0', '--data-dir', join(dir, 'data')]);
     const account = server.created;
     expect(account).toBeDefined();
     if (account === undefined) return;
@@ -316,9 +215,9 @@ describe('activenow now', () => {
     ]);
     const connection = ['--url', server.url, '--account', account.id, '--passcode', account.passcode];
 
-    const json = await run(['now', ...connection, '--split', 'user_type,browser', '--json']);
+    const json = await processes.run(['now', ...connection, '--split', 'user_type,browser', '--json']);
     expect(json.code, json.stderr).toBe(0);
-    const direct = await curl(server.url, '/1/now.json', account, { user_type: true, browser: true });
+    const direct = await postJson(`${server.url}/1/now.json`, account, { user_type: true, browser: true });
     expect(json.stdout.trim()).toBe(direct.text);
     expect(JSON.parse(json.stdout)).toMatchObject({
       status: 'success',
@@ -328,7 +227,7 @@ describe('activenow now', () => {
       new: { browser: { Chrome: 2, Safari: 1 } },
     });
 
-    const table = await run(['now', ...connection, '--split', 'user_type,browser']);
+    const table = await processes.run(['now', ...connection, '--split', 'user_type,browser']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^active users\s+3$/m);
     expect(table.stdout).toMatch(/^\s+Chrome\s+2$/m);
@@ -336,15 +235,21 @@ describe('activenow now', () => {
     expect(() => JSON.parse(table.stdout)).toThrow();
 
     // From the environment, with a flag winning over a wrong ACTIVENOW_PASSCODE.
-    const fromEnv = await run(['now', '--json', '--passcode', account.passcode], {
-      ACTIVENOW_URL: server.url,
-      ACTIVENOW_ACCOUNT: account.id,
-      ACTIVENOW_PASSCODE: 'wrong',
+    const fromEnv = await processes.run(['now', '--json', '--passcode', account.passcode], {
+      env: { ACTIVENOW_URL: server.url, ACTIVENOW_ACCOUNT: account.id, ACTIVENOW_PASSCODE: 'wrong' },
     });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
     expect(JSON.parse(fromEnv.stdout)).toEqual({ status: 'success', count: 3 });
 
-    const refused = await run(['now', '--url', server.url, '--account', account.id, '--passcode', 'wrong']);
+    const refused = await processes.run([
+      'now',
+      '--url',
+      server.url,
+      '--account',
+      account.id,
+      '--passcode',
+      'wrong',
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('Passcode is not valid');
   });

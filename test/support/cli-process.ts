@@ -39,7 +39,9 @@ export interface Running {
 export interface ServerProcess extends Running {
   /** e.g. http://127.0.0.1:41234, from the `listening on` line. */
   readonly url: string;
-  /** The first account, when this start created it. */
+  /** Everything printed on stdout up to the chunk holding the `listening on` line. */
+  readonly startup: string;
+  /** The first account, when this start created it (parsed from `startup`). */
   readonly created: Credentials | undefined;
 }
 
@@ -106,6 +108,7 @@ export class CliProcesses {
         resolve({
           ...running,
           url: listening[1],
+          startup: out,
           created: id !== undefined && passcode !== undefined ? { id, passcode } : undefined,
         });
       };
@@ -121,19 +124,28 @@ export class CliProcesses {
     });
   }
 
-  /** Ends every child still running: SIGTERM, then SIGKILL if it lingers (cleanup only). */
-  async stopAll(): Promise<void> {
-    await Promise.all(
-      [...this.children].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const gone = new Promise((resolve) => child.once('close', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await gone;
-        clearTimeout(timer);
-      }),
-    );
+  /**
+   * Ends one child: SIGTERM, then SIGKILL if it has not gone after `killAfterMs`. Resolves with how
+   * it ended (at once if it had already exited).
+   */
+  async stop(running: Running, killAfterMs = 5_000): Promise<Exit> {
+    await end(running.child, killAfterMs);
+    return running.exited;
   }
+
+  /** Ends every child still running: SIGTERM, then SIGKILL if it lingers (cleanup only). */
+  async stopAll(killAfterMs = 5_000): Promise<void> {
+    await Promise.all([...this.children].map((child) => end(child, killAfterMs)));
+  }
+}
+
+async function end(child: ChildProcess, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  await gone;
+  clearTimeout(timer);
 }
 
 function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
