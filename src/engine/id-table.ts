@@ -291,6 +291,7 @@ export class IdTable {
       }
     }
     this.resize(scale, exponent);
+    this.longKeys.shrink();
   }
 
   /**

@@ -287,6 +287,19 @@ describe('IdTable', () => {
     checked.verify(ids.slice(100, 200));
   });
 
+  it('keeps long ids findable when removals move their records and their store compacts', () => {
+    const checked = new CheckedTable();
+    const long = (tag: string, count: number, length: number) =>
+      manyIds(count, tag).map((id) => `${id}-`.padEnd(length, 'l'));
+    const first = long('a', 1000, 30);
+    checked.batch(first);
+    checked.remove(first.filter((_, i) => i % 2 === 0));
+    // Few ids (the table does not grow, which would re-own every entry) but long enough to fill the
+    // store of long keys, which compacts and must tell each entry's current owner where it went.
+    checked.batch(long('b', 600, 120));
+    checked.verify(first);
+  });
+
   it('stays bounded while many distinct ids come and go', () => {
     const checked = new CheckedTable();
     let largest = 0;
