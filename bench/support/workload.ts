@@ -6,6 +6,7 @@
 
 import type { Activity } from '../../src/model/activity.js';
 import { APP_BROWSER } from '../../src/model/dimensions.js';
+import { seededRandom } from '../../test/support/seeded-random.js';
 
 export const T0 = 1_700_000_000;
 const ID_LENGTH = 16;
@@ -36,18 +37,7 @@ export interface MutableActivity {
   device: string | undefined;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-let random = mulberry32(1);
+let random = seededRandom(1);
 
 /** Weighted choice among value strings; `undefined` stands for a missing attribute. */
 class Weighted {
@@ -312,7 +302,7 @@ export class Workload {
   readonly data: Data;
 
   constructor(readonly shape: WorkloadShape) {
-    random = mulberry32(shape.seed);
+    random = seededRandom(shape.seed);
     this.batches = Math.ceil(shape.activities / shape.batchSize);
     this.data = generate(shape.users, shape.activities);
   }

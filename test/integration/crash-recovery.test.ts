@@ -9,8 +9,8 @@ import {
   createAccount,
   postJson,
   type ServerProcess,
-  seededRandom,
 } from '../support/cli-process.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * DESIGN.md §5: an acknowledged upload survives `kill -9` of the server, and §3: nothing is

@@ -11,15 +11,9 @@ import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import {
-  CliProcesses,
-  freePort,
-  getJson,
-  postJson,
-  seededRandom,
-  untilOutput,
-} from '../support/cli-process.js';
+import { CliProcesses, freePort, getJson, postJson, untilOutput } from '../support/cli-process.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The embedded store across restarts, in process, with explicit times: what a restart brings back

@@ -21,8 +21,8 @@ import {
   freePort,
   postJson,
   type ServerProcess,
-  seededRandom,
 } from '../support/cli-process.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The real server over damaged or failing storage. It must refuse to start, or answer 503, with a

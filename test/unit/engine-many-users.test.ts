@@ -5,6 +5,7 @@ import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery } from '../../src/model/now-query.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The engine against the brute-force oracle with hundreds of users, which the property tests (a few
@@ -15,17 +16,6 @@ import { NaiveOracle } from '../support/naive-oracle.js';
 
 const BASE = 1_764_000_000;
 const HORIZON = 1800;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function userId(u: number): string {
   switch (u % 4) {
@@ -42,7 +32,7 @@ function userId(u: number): string {
 
 describe('engine vs naive oracle, many users', () => {
   it('gives the same answers while hundreds of users come, expire, are swept and come back', () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
     const users = 1200;
     const registry = new InMemoryFirstSeenRegistry();
