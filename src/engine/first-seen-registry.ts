@@ -10,9 +10,10 @@ export interface FirstSeenRegistry {
    */
   observe(user: string, ts: number): number;
   /**
-   * Optional: told, before a batch is recorded, which of its users the engine does not hold (the
-   * only ones it will observe), so a registry on disk can read them all at once. Replaces any
-   * earlier prefetch.
+   * Optional: told, before a batch is recorded, which of its users the engine does not hold (all
+   * but a few of those it will observe: users it holds are observed only for a late activity
+   * earlier than their known first time), so a registry on disk can read them all at once.
+   * Replaces any earlier prefetch.
    */
   prefetch?(users: readonly string[]): void;
 }
