@@ -85,6 +85,8 @@ export class IdKeys {
       }
       out[w++] = m;
       v3 ^= m;
+      // One SipHash round, written out here and in the finish below: as a function it would have to
+      // hand back four words, which costs more than the round itself on this path.
       v0 = (v0 + v1) | 0;
       v1 = (v1 << 5) | (v1 >>> 27);
       v1 ^= v0;
