@@ -1,6 +1,5 @@
-import { connect, type Socket } from 'node:net';
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Answer, RawConnection } from '../support/raw-http.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
@@ -8,84 +7,6 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
  * order, default headers, body formatting), over raw sockets: header names are case-insensitive and
  * Content-Type parameters and case do not matter.
  */
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly text: string;
-}
-
-/** Reads HTTP/1.1 responses off one connection, in order. */
-class RawConnection {
-  private buffer = Buffer.alloc(0);
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.wake?.();
-    });
-    const end = () => {
-      this.ended = true;
-      this.wake?.();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', end);
-  }
-
-  static open(port: number): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1' }, () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  async response(): Promise<Answer> {
-    for (;;) {
-      const parsed = this.parse();
-      if (parsed !== undefined) return parsed;
-      if (this.ended)
-        throw new Error(`closed without a complete response: ${this.buffer.toString('latin1')}`);
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  private parse(): Answer | undefined {
-    const headerEnd = this.buffer.indexOf('\r\n\r\n');
-    if (headerEnd < 0) return undefined;
-    const [statusLine, ...lines] = this.buffer.subarray(0, headerEnd).toString('latin1').split('\r\n');
-    const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1]);
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    // Every answer of this server states its length; a missing one is a failure of its own.
-    expect(headers['content-length'], `no Content-Length in ${statusLine}`).toBeDefined();
-    const length = Number(headers['content-length']);
-    const start = headerEnd + 4;
-    if (this.buffer.length < start + length) return undefined;
-    let body = this.buffer.subarray(start, start + length);
-    this.buffer = this.buffer.subarray(start + length);
-    // Python requests and Ruby net/http would decode these; do as they do.
-    if (headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-    else if (headers['content-encoding'] === 'deflate') body = inflateSync(body);
-    return { status, headers, text: body.toString('utf8') };
-  }
-}
 
 /** Python's json.dumps (the body requests sends for `json=`): ", " and ": " separators. */
 function pythonJson(value: unknown): string {
@@ -309,6 +230,8 @@ const EXPECTED_NOW = {
 
 function expectJson(answer: Answer, expected: object): void {
   expect(answer.status, answer.text).toBe(200);
+  // Every answer of this server states its length.
+  expect(answer.headers['content-length']).toBeDefined();
   expect(answer.headers['content-type']).toMatch(/^application\/json(;|$)/);
   expect(JSON.parse(answer.text)).toEqual(expected);
   // Same keys in the same order, not only the same content.
