@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Account, AccountCredentials, AccountRegistry, NewAccount } from './account-registry.js';
+import { validateName, validateRegion } from './account-rules.js';
 import {
   digest,
   generateAccountId,
@@ -11,9 +12,6 @@ import {
 
 /** Bumped when the tables below change shape; a newer file is refused rather than misread. */
 export const ACCOUNT_SCHEMA_VERSION = 1;
-
-export const MAX_ACCOUNT_NAME_LENGTH = 100;
-const REGION_PATTERN = /^[a-z0-9-]{1,32}$/;
 
 export interface SqliteAccountRegistryOptions {
   /** Clock for `createdAt`, epoch milliseconds. Default `Date.now`. */
@@ -321,28 +319,6 @@ export class SqliteAccountRegistry implements AccountRegistry {
   private assertOpen(): void {
     if (this.closed) throw new Error('account registry is closed');
   }
-}
-
-/** Trimmed account name, 1..100 characters (code points), no control characters. */
-export function validateName(name: unknown): string {
-  if (typeof name !== 'string') throw new Error('account name is required');
-  const trimmed = name.trim();
-  const length = [...trimmed].length;
-  if (length < 1 || length > MAX_ACCOUNT_NAME_LENGTH) {
-    throw new Error(`account name must be 1 to ${MAX_ACCOUNT_NAME_LENGTH} characters (got ${length})`);
-  }
-  if (/\p{Cc}/u.test(trimmed)) throw new Error('account name must not contain control characters');
-  return trimmed;
-}
-
-/** Region names: 1..32 characters of a-z, 0-9 and "-". */
-export function validateRegion(region: unknown): string {
-  if (typeof region !== 'string' || !REGION_PATTERN.test(region)) {
-    throw new Error(
-      `region must be 1 to 32 characters of a-z, 0-9 and "-" (got ${JSON.stringify(region) ?? String(region)})`,
-    );
-  }
-  return region;
 }
 
 /** An error that names the file, so an operator knows which one to look at. */

@@ -67,7 +67,7 @@ export function registerAccountsCommand(program: Command): void {
 
 async function withAccounts(flags: Flags, act: (registry: AccountRegistry, region: string) => Promise<void>) {
   const config = loadStorageConfig({ flags, env: process.env });
-  const registry = openAccounts(config);
+  const registry = await openAccounts(config);
   try {
     await act(registry, config.region);
   } finally {

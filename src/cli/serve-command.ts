@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import type { AccountRegistry } from '../accounts/account-registry.js';
-import { openAccounts, openStore } from '../composition-root.js';
+import { type Backend, openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import { buildApp, systemClock } from '../http/app.js';
 import { addStorageOptions } from './storage-options.js';
 
-/** How often users that left the horizon are forgotten. */
+/** How often the backend's housekeeping runs (embedded: forgetting users that left the horizon). */
 const MAINTENANCE_INTERVAL_MS = 1000;
 
 export function registerServeCommand(program: Command): void {
@@ -27,51 +26,47 @@ export function registerServeCommand(program: Command): void {
 async function serve(config: ServeConfig): Promise<void> {
   if (config.demo)
     throw new Error('--demo is not available in this version (it comes with the traffic simulator)');
-  const accounts = openAccounts(config);
-  const store = openStore(config);
-  await announceFirstAccount(accounts, config);
+  let log: ((error: Error) => void) | undefined;
+  const backend = openBackend(config, { onStorageError: (error) => log?.(error) });
   const app = buildApp({
-    store,
-    accounts,
+    store: backend.store,
+    accounts: backend.accounts,
     region: config.region,
     maxBodyBytes: config.maxBodyBytes,
     maxInFlight: config.maxInFlight,
     horizonSeconds: config.horizonSeconds,
     logger: { level: config.logLevel },
   });
-  const maintenance = setInterval(() => store.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
+  log = (error) => app.log.warn({ err: error }, 'storage connection problem');
+  const maintenance = setInterval(() => backend.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
-  // Listen first so /healthz and /readyz answer while the log is replayed; API routes answer 503.
+  const stop = async () => {
+    clearInterval(maintenance);
+    await app.close();
+    await backend.close();
+  };
+  // Listen first so /healthz and /readyz answer while the backend recovers; API routes answer 503.
   await app.listen({ port: config.port, host: config.host });
   const started = Date.now();
   try {
-    await store.recover();
+    await backend.recover();
+    await announceFirstAccount(backend, config);
   } catch (error) {
     // A log that cannot be replayed must stop the server, not leave it "starting" forever.
-    clearInterval(maintenance);
-    await app.close();
-    await store.close();
-    await accounts.close();
+    await stop();
     throw error;
   }
-  app.log.info({ ms: Date.now() - started }, 'activity log replayed');
+  app.log.info({ ms: Date.now() - started }, 'storage ready');
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(`listening on http://${host}:${port}\n`);
-
-  const stop = async () => {
-    clearInterval(maintenance);
-    await app.close();
-    await store.close();
-    await accounts.close();
-  };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 }
 
 /** On a first start there is no account: make one so the README's curl works straight away. */
-async function announceFirstAccount(accounts: AccountRegistry, config: ServeConfig): Promise<void> {
+async function announceFirstAccount({ accounts }: Backend, config: ServeConfig): Promise<void> {
   if ((await accounts.list()).length > 0) return;
   const account = await accounts.create({ name: 'default', region: config.region });
   process.stdout.write(

@@ -1,6 +1,12 @@
 import type { Activity } from '../model/activity.js';
 import { DIMENSIONS, type Dimension } from '../model/dimensions.js';
-import type { NowQuery, NowResult, Split, Splits } from '../model/now-query.js';
+import {
+  assertWindowWithin,
+  type NowQuery,
+  type NowResult,
+  orderSplit,
+  type Splits,
+} from '../model/now-query.js';
 import { DimensionSlots } from './dimension-slots.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
 import { PREPARE_LIMIT } from './id-table.js';
@@ -117,9 +123,7 @@ export class ActiveUsersEngine {
 
   query(query: NowQuery, now: number): NowResult {
     const window = query.window;
-    if (!Number.isInteger(window) || window < 1 || window > this.horizon) {
-      throw new RangeError(`window must be an integer in 1..${this.horizon}`);
-    }
+    assertWindowWithin(window, this.horizon);
     this.advance(now);
     const slotCount = this.slots.size;
     this.active.sumWindow(window, slotCount, this.activeSums);
@@ -263,8 +267,7 @@ export class ActiveUsersEngine {
         const users = sums[slot];
         if (users > 0) entries.push([this.slots.name(slot), users]);
       }
-      entries.sort(byCountThenValue);
-      splits[dimension] = entries as Split;
+      splits[dimension] = orderSplit(entries);
     }
     return splits;
   }
@@ -284,8 +287,4 @@ function dimensionValue(activity: Activity, d: number): string | undefined {
     default:
       return activity.device;
   }
-}
-
-function byCountThenValue(a: readonly [string, number], b: readonly [string, number]): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }

@@ -38,3 +38,15 @@ export interface NowResult {
   /** Oldest minute first, TIMELINE_MINUTES points. */
   readonly timeline?: readonly TimelinePoint[];
 }
+
+/** Throws unless `window` is a whole number of seconds in 1..horizon, the windows a store can answer. */
+export function assertWindowWithin(window: number, horizonSeconds: number): void {
+  if (!Number.isInteger(window) || window < 1 || window > horizonSeconds) {
+    throw new RangeError(`window must be an integer in 1..${horizonSeconds}`);
+  }
+}
+
+/** Puts a split's entries in response order: count descending, then value ascending. */
+export function orderSplit(entries: [string, number][]): Split {
+  return entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}

@@ -1,0 +1,309 @@
+--[[
+  Records one batch of activities of one account, whole or not at all: the twin of
+  ActiveUsersEngine.record, with the same rules (see includes/account-state.lua for the keys).
+
+  KEYS[1] meta, KEYS[2] users, KEYS[3] first (user -> first-ever activity, kept for the account's
+          life), KEYS[4] counts, KEYS[5] slots
+  ARGV[1] at: receive time, epoch seconds
+  ARGV[2] horizon seconds; ARGV[3] distinct values per dimension before Other
+  ARGV[4] users the sweep of expired users may look at
+  ARGV[5] seconds the live state outlives the account's last call
+  ARGV[6..] six per activity: user, ts, session source, browser, os, device ('' when absent)
+  Returns the account clock.
+]]
+
+--- @include "includes/account-state"
+
+local metaKey, usersKey, firstKey, countsKey, slotsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local horizon = tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+local sweepBudget = tonumber(ARGV[4])
+local FIELDS = 6
+local FIRST_ACTIVITY = 6
+local activities = (#ARGV - FIRST_ACTIVITY + 1) / FIELDS
+local USER_RECORD = '<I4I4i4I2I2I2I2'
+
+local clock, slotCount = advanceClock(metaKey, countsKey, tonumber(ARGV[1]), horizon)
+local liveAfter = clock - horizon
+local nowMinute = floor(clock / 60)
+
+-- Users of the batch: their record if they have one, else their first-seen time if any.
+local state, firstOf, firstChanged = {}, {}, {}
+do
+  local ids, listed = {}, {}
+  for i = 0, activities - 1 do
+    local user = ARGV[FIRST_ACTIVITY + FIELDS * i]
+    if not listed[user] then
+      listed[user] = true
+      ids[#ids + 1] = user
+    end
+  end
+  local records = hmget(usersKey, ids)
+  local absent = {}
+  for k = 1, #ids do
+    local record = records[k]
+    if record then
+      local first, latest, mask, s1, s2, s3, s4 = struct.unpack(USER_RECORD, record)
+      state[ids[k]] = { f = first, l = latest, m = mask, s1, s2, s3, s4 }
+    else
+      absent[#absent + 1] = ids[k]
+    end
+  end
+  local firsts = hmget(firstKey, absent)
+  for k = 1, #absent do firstOf[absent[k]] = tonumber(firsts[k]) end
+end
+
+-- The first-seen registry: the earliest time ever seen of a user.
+local function observe(user, ts)
+  local first = firstOf[user]
+  if first == nil or ts < first then
+    firstOf[user] = ts
+    firstChanged[user] = true
+    return ts
+  end
+  return first
+end
+
+-- Counter deltas of this batch: second -> slot -> delta, and live totals per slot.
+local activeRows, newcomerRows, totalDeltas, timelineDeltas = {}, {}, {}, {}
+local totals = {}
+
+local function liveUsers(slot)
+  local total = totals[slot]
+  if total == nil then
+    total = tonumber(redis.call('HGET', countsKey, 't' .. slot)) or 0
+    totals[slot] = total
+  end
+  return total + (totalDeltas[slot] or 0)
+end
+
+local function addUser(rows, second, s1, s2, s3, s4, delta, live)
+  local row = rows[second]
+  if row == nil then
+    row = {}
+    rows[second] = row
+  end
+  row[0] = (row[0] or 0) + delta
+  row[s1] = (row[s1] or 0) + delta
+  row[s2] = (row[s2] or 0) + delta
+  row[s3] = (row[s3] or 0) + delta
+  row[s4] = (row[s4] or 0) + delta
+  if live then
+    totalDeltas[0] = (totalDeltas[0] or 0) + delta
+    totalDeltas[s1] = (totalDeltas[s1] or 0) + delta
+    totalDeltas[s2] = (totalDeltas[s2] or 0) + delta
+    totalDeltas[s3] = (totalDeltas[s3] or 0) + delta
+    totalDeltas[s4] = (totalDeltas[s4] or 0) + delta
+  end
+end
+
+-- Value slots with the distinct-value cap (the twin of DimensionSlots.resolve).
+local slotOfValue = { {}, {}, {}, {} }
+local namedSlots, nameOfSlot
+
+local function loadNamedSlots()
+  namedSlots, nameOfSlot = { {}, {}, {}, {} }, {}
+  local fields = {}
+  for slot = FIRST_NAMED_SLOT, slotCount - 1 do fields[#fields + 1] = 'n' .. slot end
+  local names = hmget(slotsKey, fields)
+  for k = 1, #fields do
+    local name = names[k]
+    if name then
+      local slot = FIRST_NAMED_SLOT + k - 1
+      local list = namedSlots[tonumber(string.sub(name, 1, 1))]
+      list[#list + 1] = slot
+      nameOfSlot[slot] = string.sub(name, 3)
+    end
+  end
+end
+
+local function nameSlot(d, slot, value)
+  redis.call('HSET', slotsKey, 'v' .. d .. '|' .. value, slot, 'n' .. slot, d .. '|' .. value)
+  slotOfValue[d][value] = slot
+  nameOfSlot[slot] = value
+end
+
+local function resolve(d, value)
+  if value == '' or value == 'Unknown' then return 2 * d - 1 end
+  if value == 'Other' then return 2 * d end
+  local known = slotOfValue[d][value]
+  if known == nil then
+    known = tonumber(redis.call('HGET', slotsKey, 'v' .. d .. '|' .. value)) or false
+    slotOfValue[d][value] = known
+  end
+  if known and liveUsers(known) > 0 then return known end
+  if namedSlots == nil then loadNamedSlots() end
+  local named = namedSlots[d]
+  local live, reusable = 0, nil
+  for k = 1, #named do
+    if liveUsers(named[k]) > 0 then
+      live = live + 1
+    elseif reusable == nil then
+      reusable = named[k]
+    end
+  end
+  if live >= cap then return 2 * d end
+  if known then return known end
+  if #named < cap then
+    local slot = slotCount
+    slotCount = slotCount + 1
+    redis.call('HSET', metaKey, 'slots', slotCount)
+    named[#named + 1] = slot
+    nameSlot(d, slot, value)
+    return slot
+  end
+  -- At the cap with a new value: it takes over a slot no live user holds (all its counts are 0).
+  local old = nameOfSlot[reusable]
+  redis.call('HDEL', slotsKey, 'v' .. d .. '|' .. old)
+  slotOfValue[d][old] = false
+  nameSlot(d, reusable, value)
+  return reusable
+end
+
+-- Notes an activity in `minute` in the user's minute mask (the twin of MinuteTimeline.record).
+local function countMinute(minute)
+  if minute > nowMinute - TRACKED_MINUTES then timelineDeltas[minute] = (timelineDeltas[minute] or 0) + 1 end
+end
+
+local function markMinute(mask, latestMinute, minute)
+  if minute >= latestMinute then
+    local shift = minute - latestMinute
+    local shifted = 0
+    if shift < 32 then shifted = bit.lshift(mask, shift) end
+    if bit.band(shifted, 1) == 0 then countMinute(minute) end
+    return bit.bor(shifted, 1)
+  end
+  local distance = latestMinute - minute
+  if distance >= 32 or bit.band(mask, bit.lshift(1, distance)) ~= 0 then return mask end
+  countMinute(minute)
+  return bit.bor(mask, bit.lshift(1, distance))
+end
+
+-- Starts the live state of a user with no activity in the horizon (its first-seen is set), from
+-- the activity whose arguments start at ARGV[arg].
+local function enter(user, arg, ts)
+  local r1 = resolve(1, ARGV[arg + 2])
+  local r2 = resolve(2, ARGV[arg + 3])
+  local r3 = resolve(3, ARGV[arg + 4])
+  local r4 = resolve(4, ARGV[arg + 5])
+  local minute = floor(ts / 60)
+  local st = state[user]
+  st.l, st.m, st.dirty = ts, markMinute(0, minute, minute), true
+  st[1], st[2], st[3], st[4] = r1, r2, r3, r4
+  addUser(activeRows, ts, r1, r2, r3, r4, 1, true)
+  if st.f > liveAfter then addUser(newcomerRows, st.f, r1, r2, r3, r4, 1, false) end
+end
+
+for i = 0, activities - 1 do
+  local arg = FIRST_ACTIVITY + FIELDS * i
+  local user = ARGV[arg]
+  local ts = tonumber(ARGV[arg + 1])
+  if ts > clock then ts = clock end
+  local st = state[user]
+  if st == nil then
+    local first = observe(user, ts)
+    if ts > liveAfter then
+      state[user] = { f = first }
+      enter(user, arg, ts)
+    end
+  elseif st.l <= liveAfter then
+    -- Expired but not swept yet: its first-seen is still right, the rest starts over.
+    if ts < st.f then
+      st.f, st.dirty = observe(user, ts), true
+    end
+    if ts > liveAfter then enter(user, arg, ts) end
+  else
+    local o1, o2, o3, o4 = st[1], st[2], st[3], st[4]
+    if ts < st.f then
+      observe(user, ts)
+      if st.f > liveAfter then addUser(newcomerRows, st.f, o1, o2, o3, o4, -1, false) end
+      if ts > liveAfter then addUser(newcomerRows, ts, o1, o2, o3, o4, 1, false) end
+      st.f, st.dirty = ts, true
+    end
+    if ts > liveAfter then
+      local mask = markMinute(st.m, floor(st.l / 60), floor(ts / 60))
+      if mask ~= st.m then
+        st.m, st.dirty = mask, true
+      end
+      if ts >= st.l then
+        local r1 = resolve(1, ARGV[arg + 2])
+        local r2 = resolve(2, ARGV[arg + 3])
+        local r3 = resolve(3, ARGV[arg + 4])
+        local r4 = resolve(4, ARGV[arg + 5])
+        local same = r1 == o1 and r2 == o2 and r3 == o3 and r4 == o4
+        if ts > st.l or not same then
+          addUser(activeRows, st.l, o1, o2, o3, o4, -1, true)
+          addUser(activeRows, ts, r1, r2, r3, r4, 1, true)
+          if not same and st.f > liveAfter then
+            addUser(newcomerRows, st.f, o1, o2, o3, o4, -1, false)
+            addUser(newcomerRows, st.f, r1, r2, r3, r4, 1, false)
+          end
+          st.l, st.dirty = ts, true
+          st[1], st[2], st[3], st[4] = r1, r2, r3, r4
+        end
+      end
+    end
+  end
+end
+
+-- Write back: user records, first-seen times, then counters.
+do
+  local records = {}
+  for user, st in pairs(state) do
+    if st.dirty then
+      records[#records + 1] = user
+      records[#records + 1] = struct.pack(USER_RECORD, st.f, st.l, st.m, st[1], st[2], st[3], st[4])
+    end
+  end
+  hset(usersKey, records)
+  local firsts = {}
+  for user in pairs(firstChanged) do
+    firsts[#firsts + 1] = user
+    firsts[#firsts + 1] = firstOf[user]
+  end
+  hset(firstKey, firsts)
+
+  local pending = {}
+  local function addRows(rows, secondPrefix, minutePrefix)
+    local minutes = {}
+    for second, row in pairs(rows) do
+      local minute = floor(second / 60)
+      local minuteRow = minutes[minute]
+      if minuteRow == nil then
+        minuteRow = {}
+        minutes[minute] = minuteRow
+      end
+      for slot, delta in pairs(row) do
+        if delta ~= 0 then
+          pending[secondPrefix .. second .. ':' .. slot] = delta
+          minuteRow[slot] = (minuteRow[slot] or 0) + delta
+        end
+      end
+    end
+    for minute, row in pairs(minutes) do
+      for slot, delta in pairs(row) do pending[minutePrefix .. minute .. ':' .. slot] = delta end
+    end
+  end
+  addRows(activeRows, 'a', 'A')
+  addRows(newcomerRows, 'n', 'N')
+  for slot, delta in pairs(totalDeltas) do pending['t' .. slot] = delta end
+  for minute, delta in pairs(timelineDeltas) do pending['m' .. minute] = delta end
+  applyCounterDeltas(countsKey, pending)
+end
+
+-- Forget up to `sweepBudget` users that left the horizon (their first-seen stays in `first`).
+do
+  local cursor = redis.call('HGET', metaKey, 'cursor') or '0'
+  local scan = redis.call('HSCAN', usersKey, cursor, 'COUNT', sweepBudget)
+  local expired = {}
+  local entries = scan[2]
+  for k = 1, #entries, 2 do
+    local _, latest = struct.unpack('<I4I4', entries[k + 1])
+    if latest <= liveAfter then expired[#expired + 1] = entries[k] end
+  end
+  hdel(usersKey, expired)
+  redis.call('HSET', metaKey, 'cursor', scan[1])
+end
+
+extendLife({ metaKey, usersKey, countsKey, slotsKey }, tonumber(ARGV[5]))
+return clock

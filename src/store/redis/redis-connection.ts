@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, createCluster, ErrorReply } from 'redis';
+import { StoreUnavailableError } from '../store.js';
+import type { LuaScript } from './lua-script.js';
+
+export type RedisTarget =
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'redis-cluster'; readonly nodes: readonly { host: string; port: number }[] };
+
+export interface RedisConnectionOptions {
+  /** A command not answered within this time fails (503) instead of holding its request. */
+  readonly commandTimeoutMs?: number;
+  /** Told of connection problems; node-redis would otherwise crash the process on them. */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Replies that say "not now" (cluster resharding or failing over, a loading or busy server). */
+const TRANSIENT_REPLY = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|BUSY|NOREPLICAS)\b/;
+/** Attempts of a command answered with a transient reply, and the pause before the first retry. */
+const TRANSIENT_ATTEMPTS = 5;
+const TRANSIENT_BACKOFF_MS = 20;
+const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const CONNECT_TIMEOUT_MS = 2000;
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+interface Transport {
+  send(key: string, args: readonly string[], timeout: number): Promise<unknown>;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+/**
+ * One Redis server or one Redis Cluster, as the rest of the Redis backend sees it: commands routed
+ * by key, scripts by SHA, and every failure to reach Redis turned into StoreUnavailableError.
+ * Commands are never queued while disconnected: they fail at once, so requests answer 503 fast.
+ */
+export class RedisConnection {
+  private readonly transport: Transport;
+  private readonly timeout: number;
+  /** Where the connection goes, for messages. */
+  readonly address: string;
+
+  constructor(target: RedisTarget, options: RedisConnectionOptions = {}) {
+    this.timeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.address =
+      target.kind === 'redis'
+        ? target.url
+        : `redis-cluster://${target.nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+    const onError = options.onError ?? (() => {});
+    this.transport =
+      target.kind === 'redis' ? singleNode(target.url, onError) : cluster(target.nodes, onError);
+  }
+
+  get isReady(): boolean {
+    return this.transport.isReady;
+  }
+
+  /**
+   * Resolves once connected, retrying meanwhile; until then (and while reconnecting) commands fail
+   * with 503. With `withinMs`, gives up after that long (for one-shot commands such as the CLI's).
+   */
+  async connect(withinMs?: number): Promise<void> {
+    const connecting = this.transport.connect();
+    if (withinMs === undefined) {
+      await connecting;
+      return;
+    }
+    connecting.catch(() => {});
+    const gaveUp = sleep(withinMs, 'timeout', { ref: false });
+    if ((await Promise.race([connecting, gaveUp])) === 'timeout') {
+      await this.close();
+      throw new StoreUnavailableError(`cannot reach Redis at ${this.address} within ${withinMs} ms`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close().catch(() => {});
+  }
+
+  /** Runs `args` on the node that holds `key`. */
+  async send(key: string, args: readonly string[]): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transport.send(key, args, this.timeout);
+      } catch (error) {
+        if (!isTransient(error) || attempt === TRANSIENT_ATTEMPTS) throw unavailableOr(error);
+        await sleep(TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** Runs `script` by SHA; a server that does not hold it (restarted, failed over) gets its source. */
+  async runScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send(keys[0], ['EVALSHA', script.sha, ...tail]);
+    } catch (error) {
+      if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
+      return await this.send(keys[0], ['EVAL', script.source, ...tail]);
+    }
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  return error instanceof ErrorReply && TRANSIENT_REPLY.test(error.message);
+}
+
+/** Replies from a reachable Redis stay as they are (a bug: 500); anything else is unavailability. */
+function unavailableOr(error: unknown): unknown {
+  if (error instanceof ErrorReply && !isTransient(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`Redis is unavailable: ${reason}`, { cause: error });
+}
+
+const socketOptions = {
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+};
+
+function singleNode(url: string, onError: (error: Error) => void): Transport {
+  const client = createClient({ url, disableOfflineQueue: true, socket: socketOptions });
+  client.on('error', onError);
+  return {
+    send: (_key, args, timeout) => client.sendCommand([...args], { timeout }),
+    get isReady() {
+      return client.isReady;
+    },
+    connect: () => client.connect(),
+    close: () => client.close(),
+  };
+}
+
+function cluster(
+  nodes: readonly { host: string; port: number }[],
+  onError: (error: Error) => void,
+): Transport {
+  const client = createCluster({
+    rootNodes: nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+    defaults: { disableOfflineQueue: true, socket: socketOptions },
+  });
+  client.on('error', onError);
+  return {
+    send: (key, args, timeout) => client.sendCommand(key, false, [...args], { timeout }),
+    get isReady() {
+      return client.isReady;
+    },
+    connect: () => client.connect(),
+    close: () => client.close(),
+  };
+}

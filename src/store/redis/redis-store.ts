@@ -1,0 +1,157 @@
+import type { Activity } from '../../model/activity.js';
+import { DIMENSIONS, type Dimension } from '../../model/dimensions.js';
+import {
+  assertWindowWithin,
+  type NowQuery,
+  type NowResult,
+  orderSplit,
+  type Splits,
+  TIMELINE_MINUTES,
+} from '../../model/now-query.js';
+import type { Store } from '../store.js';
+import { type LuaScript, loadLuaScript } from './lua-script.js';
+import type { RedisConnection } from './redis-connection.js';
+
+export interface RedisStoreOptions {
+  readonly connection: RedisConnection;
+  /** Must be the same on every node sharing the Redis. */
+  readonly horizonSeconds: number;
+  /** Must be the same on every node sharing the Redis. */
+  readonly valueCap: number;
+}
+
+const RECORD = loadLuaScript('record-5.lua');
+const NOW = loadLuaScript('now-4.lua');
+
+/** Expired users the sweep looks at per recorded activity, and at least per batch. */
+const SWEEP_PER_ACTIVITY = 2;
+const MIN_SWEEP = 64;
+
+/** Every key of an account shares the hash tag `{account}`, so one script can use them all on a cluster. */
+function accountKeys(account: string) {
+  const prefix = `an:{${account}}:`;
+  return {
+    meta: `${prefix}meta`,
+    users: `${prefix}users`,
+    first: `${prefix}first`,
+    counts: `${prefix}counts`,
+    slots: `${prefix}slots`,
+  };
+}
+
+type NowReply = [clock: number, count: number, fresh: number, timeline: number[], rows: (string | number)[]];
+
+/**
+ * All state in Redis (single node or cluster), so any number of stateless nodes can share it. Each
+ * call is one Lua script on the account's keys: a batch is applied whole or not at all, and a query
+ * reads O(values × window minutes) counters, the same design and the same rules as the embedded
+ * engine (the scripts in ./lua are its twins). Live state expires on its own once an account has
+ * been idle for twice the horizon; first-seen times are kept for the account's life.
+ */
+export class RedisStore implements Store {
+  private readonly connection: RedisConnection;
+  private readonly horizon: number;
+  private readonly cap: string;
+  private readonly life: string;
+
+  constructor(options: RedisStoreOptions) {
+    this.connection = options.connection;
+    this.horizon = options.horizonSeconds;
+    this.cap = String(options.valueCap);
+    this.life = String(2 * options.horizonSeconds);
+  }
+
+  /** Connects to Redis; the store is ready (and stays ready while connected) once this resolves. */
+  async recover(): Promise<void> {
+    await this.connection.connect();
+  }
+
+  async record(account: string, activities: readonly Activity[], at: number): Promise<void> {
+    const keys = accountKeys(account);
+    const sweep = Math.max(MIN_SWEEP, SWEEP_PER_ACTIVITY * activities.length);
+    const args = [String(at), String(this.horizon), this.cap, String(sweep), this.life];
+    for (const activity of activities) {
+      args.push(
+        activity.user,
+        String(activity.ts),
+        activity.sessionSource ?? '',
+        activity.browser ?? '',
+        activity.os ?? '',
+        activity.device ?? '',
+      );
+    }
+    await this.run(RECORD, [keys.meta, keys.users, keys.first, keys.counts, keys.slots], args);
+  }
+
+  async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
+    assertWindowWithin(query.window, this.horizon);
+    const keys = accountKeys(account);
+    const dimensions = query.splits.map((dimension) => DIMENSIONS.indexOf(dimension) + 1).join('');
+    const args = [
+      String(at),
+      String(this.horizon),
+      this.life,
+      String(query.window),
+      query.userType ? '1' : '0',
+      query.timeline ? '1' : '0',
+      dimensions,
+    ];
+    const reply = (await this.run(NOW, [keys.meta, keys.users, keys.counts, keys.slots], args)) as NowReply;
+    return resultOf(query, reply);
+  }
+
+  async dropAccount(account: string): Promise<void> {
+    const keys = Object.values(accountKeys(account));
+    await this.connection.send(keys[0], ['UNLINK', ...keys]);
+  }
+
+  isReady(): boolean {
+    return this.connection.isReady;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    return this.connection.runScript(script, keys, args);
+  }
+}
+
+function resultOf(query: NowQuery, reply: NowReply): NowResult {
+  const [clock, count, fresh, timeline, rows] = reply;
+  const active = new Map<Dimension, [string, number][]>();
+  const newcomers = new Map<Dimension, [string, number][]>();
+  for (const dimension of query.splits) {
+    active.set(dimension, []);
+    newcomers.set(dimension, []);
+  }
+  for (let k = 0; k < rows.length; k += 4) {
+    const dimension = DIMENSIONS[Number(rows[k]) - 1];
+    const value = String(rows[k + 1]);
+    if (Number(rows[k + 2]) > 0) active.get(dimension)?.push([value, Number(rows[k + 2])]);
+    if (Number(rows[k + 3]) > 0) newcomers.get(dimension)?.push([value, Number(rows[k + 3])]);
+  }
+  const result: { -readonly [K in keyof NowResult]: NowResult[K] } = {
+    count: Number(count),
+    splits: splitsOf(active),
+  };
+  if (query.userType) {
+    result.userType = { new: Number(fresh), returning: Number(count) - Number(fresh) };
+    if (query.splits.length > 0) result.newSplits = splitsOf(newcomers);
+  }
+  if (query.timeline) {
+    const lastMinute = Math.floor(Number(clock) / 60);
+    result.timeline = timeline.map((users, k) => ({
+      ts: (lastMinute - TIMELINE_MINUTES + 1 + k) * 60,
+      count: Number(users),
+    }));
+  }
+  return result;
+}
+
+function splitsOf(entries: Map<Dimension, [string, number][]>): Splits {
+  const splits: Splits = {};
+  for (const [dimension, values] of entries) splits[dimension] = orderSplit(values);
+  return splits;
+}
