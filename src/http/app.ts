@@ -16,6 +16,7 @@ import { decorateRequestAccount } from './request-account.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
 import { registerUploadRoute } from './routes/upload.js';
+import { assertReady } from './store-readiness.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -64,10 +65,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const inFlight = new InFlightLimit(options.maxInFlight);
   // Runs before the body is read, so requests without valid credentials cost no parsing.
   const guard: onRequestAsyncHookHandler = async (request, reply) => {
+    assertReady(options.store);
     request.account = await authenticate(request.headers, options.accounts, options.region);
     const release = inFlight.acquire(request.account);
     reply.raw.once('close', release);
-    if (!options.store.isReady()) throw new ApiError('notReady');
   };
 
   registerNowRoute(app, { guard, store: options.store, horizonSeconds: options.horizonSeconds, clock });

@@ -11,10 +11,15 @@ export interface Store {
   now(account: string, query: NowQuery, at: number): Promise<NowResult>;
   /** Forgets everything of an account (after the account is deleted). */
   dropAccount(account: string): Promise<void>;
-  /** False until the store has recovered its state (replayed its log, reached its server). */
-  isReady(): boolean;
+  readiness(): StoreReadiness;
   close(): Promise<void>;
 }
+
+/**
+ * `starting` until the store has recovered its state (replayed its log, first reached its server);
+ * `unavailable` while it has lost its storage since (a Redis connection being re-established).
+ */
+export type StoreReadiness = 'starting' | 'ready' | 'unavailable';
 
 /** Thrown by a store that cannot reach its storage; answered with 503. */
 export class StoreUnavailableError extends Error {

@@ -340,17 +340,17 @@ describe('while the log is replayed', () => {
     await first.close();
 
     const store = newStore(file);
-    expect(store.isReady()).toBe(false);
+    expect(store.readiness()).toBe('starting');
     const recovering = store.recover();
-    expect(store.isReady()).toBe(false);
+    expect(store.readiness()).toBe('starting');
     await expect(store.now('acc', QUERIES[2], T0)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.record('acc', [{ user: 'during-replay', ts: T0 }], T0)).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
     store.maintain(T0 + 10);
-    expect(store.isReady()).toBe(false);
+    expect(store.readiness()).toBe('starting');
     await recovering;
-    expect(store.isReady()).toBe(true);
+    expect(store.readiness()).toBe('ready');
     const result = await store.now('acc', QUERIES[0], T0 + 10);
     // Every logged user and nothing of the refused record.
     expect(result.count).toBe(BATCHES);

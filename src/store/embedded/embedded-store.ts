@@ -3,7 +3,7 @@ import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
 import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
-import { type Store, StoreUnavailableError } from '../store.js';
+import { type Store, type StoreReadiness, StoreUnavailableError } from '../store.js';
 import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
 import { DurableFirstSeen } from './durable-first-seen.js';
@@ -126,8 +126,8 @@ export class EmbeddedStore implements Store {
     if (this.options.database && now - this.lastCommitAt >= IDLE_COMMIT_SECONDS) this.scheduleFlush('now');
   }
 
-  isReady(): boolean {
-    return this.ready;
+  readiness(): StoreReadiness {
+    return this.ready ? 'ready' : 'starting';
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type Splits,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
-import type { Store } from '../store.js';
+import type { Store, StoreReadiness } from '../store.js';
 import { type LuaScript, loadLuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
 
@@ -53,6 +53,7 @@ export class RedisStore implements Store {
   private readonly horizon: number;
   private readonly cap: string;
   private readonly life: string;
+  private recovered = false;
 
   constructor(options: RedisStoreOptions) {
     this.connection = options.connection;
@@ -64,6 +65,7 @@ export class RedisStore implements Store {
   /** Connects to Redis; the store is ready (and stays ready while connected) once this resolves. */
   async recover(): Promise<void> {
     await this.connection.connect();
+    this.recovered = true;
   }
 
   async record(account: string, activities: readonly Activity[], at: number): Promise<void> {
@@ -105,8 +107,9 @@ export class RedisStore implements Store {
     await this.connection.send(keys[0], ['UNLINK', ...keys]);
   }
 
-  isReady(): boolean {
-    return this.connection.isReady;
+  readiness(): StoreReadiness {
+    if (this.connection.isReady) return 'ready';
+    return this.recovered ? 'unavailable' : 'starting';
   }
 
   async close(): Promise<void> {
