@@ -26,8 +26,9 @@ export interface NewAccount {
 
 /**
  * Accounts and their secrets. Secrets are stored only as SHA-256 digests and compared in constant
- * time. Changes made by another process on the same storage (the CLI next to a running server)
- * are seen by the next call.
+ * time. Changes made through the registry itself are seen by its next call; changes made by
+ * another process on the same storage (the CLI next to a running server, another node) are seen
+ * by the next call with SQLite, and within the registry's cache time (1 s) with Redis.
  */
 export interface AccountRegistry {
   create(account: NewAccount): Promise<AccountCredentials>;

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountCredentials, AccountRegistry } from '../../src/accounts/account-registry.js';
+import { RedisAccountRegistry } from '../../src/accounts/redis-account-registry.js';
+import { RedisConnection, type RedisTarget } from '../../src/store/redis/redis-connection.js';
+import {
+  describeWithRedis,
+  type RedisAddress,
+  type RedisCluster,
+  type RedisServer,
+  redisCommand,
+  startRedisCluster,
+  startRedisServer,
+} from '../support/redis-servers.js';
+import {
+  type AccountRegistryHarness,
+  describeAccountRegistryConformance,
+  type OpenedRegistry,
+} from './account-registry-conformance.js';
+
+/** The registry's default: how long a node may answer from what it read of an account. */
+const CACHE_MS = 1000;
+const T0 = 1_764_145_200_000;
+
+/** Where the registries of one describe block go, and how to empty it. */
+interface Backend {
+  target(): RedisTarget;
+  /** The servers holding data now (the masters of a cluster). */
+  servers(): Promise<RedisAddress[]>;
+}
+
+async function flush(backend: Backend): Promise<void> {
+  for (const server of await backend.servers()) await redisCommand(server, 'FLUSHALL');
+}
+
+/** A registry on its own connection, as another node or a one-shot CLI command would have it. */
+async function connect(
+  backend: Backend,
+  options: ConstructorParameters<typeof RedisAccountRegistry>[1],
+): Promise<AccountRegistry> {
+  const connection = new RedisConnection(backend.target());
+  await connection.connect();
+  return new RedisAccountRegistry(connection, { ...options, ownsConnection: true });
+}
+
+/**
+ * Each opening empties the servers; every registry it opens has its own connection and caches for
+ * `cacheMs`, so another's change may take that long to show.
+ */
+function redisHarness(backend: () => Backend, cacheMs: number): AccountRegistryHarness {
+  return {
+    staleMs: cacheMs,
+    async open(now): Promise<OpenedRegistry> {
+      await flush(backend());
+      const open: AccountRegistry[] = [];
+      const start = async () => {
+        const registry = await connect(backend(), { now, cacheMs });
+        open.push(registry);
+        return registry;
+      };
+      const registry = await start();
+      let first = registry;
+      return {
+        registry,
+        openAnother: start,
+        async reopen() {
+          await first.close();
+          open.splice(open.indexOf(first), 1);
+          first = await start();
+          return first;
+        },
+        async cleanup() {
+          for (const each of open.splice(0)) await each.close();
+        },
+      };
+    },
+  };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Every key on the servers, with every string stored under it (hash fields and values, members). */
+async function dump(backend: Backend): Promise<Map<string, string[]>> {
+  const entries = new Map<string, string[]>();
+  for (const server of await backend.servers()) {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await redisCommand(server, 'SCAN', cursor, 'COUNT', '1000')) as [
+        string,
+        string[],
+      ];
+      cursor = next;
+      for (const key of keys) {
+        const type = String(await redisCommand(server, 'TYPE', key));
+        let reply: unknown;
+        if (type === 'hash') reply = await redisCommand(server, 'HGETALL', key);
+        else if (type === 'set') reply = await redisCommand(server, 'SMEMBERS', key);
+        else if (type === 'string') reply = await redisCommand(server, 'GET', key);
+        else throw new Error(`unexpected ${type} at ${key}`);
+        const strings =
+          reply !== null && typeof reply === 'object' && !Array.isArray(reply)
+            ? Object.entries(reply).flat()
+            : [reply].flat();
+        entries.set(key, strings.map(String));
+      }
+    } while (cursor !== '0');
+  }
+  return entries;
+}
+
+function describeRedisSpecifics(name: string, backend: () => Backend): void {
+  describe(`Redis account registry: ${name}`, () => {
+    const open: AccountRegistry[] = [];
+    let at = T0;
+    const now = () => at;
+
+    async function registry(cacheMs?: number): Promise<AccountRegistry> {
+      const opened = await connect(backend(), cacheMs === undefined ? { now } : { now, cacheMs });
+      open.push(opened);
+      return opened;
+    }
+
+    afterEach(async () => {
+      for (const each of open.splice(0)) await each.close();
+      at = T0;
+    });
+
+    it('stores only digests: no clear passcode or token in any key, field or value', async () => {
+      await flush(backend());
+      const accounts = await registry();
+      const created = await accounts.create({ name: 'Shop', region: 'eu1' });
+      const rotated = (await accounts.rotatePasscode(created.id)) as AccountCredentials;
+      const revoked = (await accounts.rotatePasscode(created.id)) as AccountCredentials;
+      expect(await accounts.revokePasscode(created.id, revoked.passcode)).toBe(true);
+      const other = await accounts.create({ name: 'Other', region: 'in1' });
+      const gone = await accounts.create({ name: 'Gone', region: 'eu1' });
+      expect(await accounts.delete(gone.id)).toBe(true);
+      const secrets = [created, rotated, revoked, other, gone].flatMap((c) => [
+        c.passcode,
+        c.token,
+        c.token.replace(/^pt_/, ''),
+      ]);
+
+      const entries = await dump(backend());
+      expect(entries.size).toBeGreaterThan(0);
+      const everything = [...entries].flatMap(([key, strings]) => [key, ...strings]);
+      for (const text of everything) {
+        for (const secret of secrets) expect(text.includes(secret), `${secret} in ${text}`).toBe(false);
+      }
+      const joined = everything.join('\n');
+      // What opens an account is there as a digest, and only while it does.
+      for (const live of [created.passcode, rotated.passcode, revoked.token, other.passcode, other.token]) {
+        expect(joined.includes(sha256(live)), `digest of ${live}`).toBe(true);
+      }
+      for (const dead of [revoked.passcode, created.token, rotated.token, gone.passcode, gone.token]) {
+        expect(joined.includes(sha256(dead)), `digest of ${dead}`).toBe(false);
+      }
+      expect(joined.includes(gone.id), 'a deleted account leaves nothing').toBe(false);
+    });
+
+    it('shares accounts between registries on one Redis, whatever connection made them', async () => {
+      await flush(backend());
+      const one = await registry(0);
+      const two = await registry(0);
+      const a = await one.create({ name: 'A', region: 'eu1' });
+      at += 1;
+      const b = await two.create({ name: 'B', region: 'in1' });
+      expect(await one.list()).toEqual(await two.list());
+      expect((await one.list()).map((account) => account.id)).toEqual([a.id, b.id]);
+      expect(await two.verifyPasscode(a.id, a.passcode)).toBe(true);
+      expect(await one.verifyToken(b.id, b.token)).toBe(true);
+
+      // A third, opened after the first is gone, finds them too.
+      await one.close();
+      open.splice(open.indexOf(one), 1);
+      const three = await registry();
+      expect(await three.list()).toEqual(await two.list());
+      expect(await three.verifyPasscode(b.id, b.passcode)).toBe(true);
+    });
+
+    it('a revoked passcode stops working on a caching node within its cacheMs', async () => {
+      await flush(backend());
+      const cli = await registry(0);
+      // The registry's default cache, as a server node has it.
+      const node = await registry();
+      const created = await cli.create({ name: 'Shop', region: 'eu1' });
+      const rotated = (await cli.rotatePasscode(created.id)) as AccountCredentials;
+
+      expect(await node.verifyPasscode(created.id, created.passcode)).toBe(true);
+      const readAt = at;
+      at += 100;
+      expect(await cli.revokePasscode(created.id, created.passcode)).toBe(true);
+      expect(await cli.verifyPasscode(created.id, created.passcode)).toBe(false);
+
+      // Within cacheMs the node may answer from what it read (it does: the cache is in use)…
+      at = readAt + CACHE_MS - 1;
+      expect(await node.verifyPasscode(created.id, created.passcode)).toBe(true);
+      // …and from cacheMs after its read on, it no longer accepts the revoked passcode.
+      at = readAt + CACHE_MS;
+      expect(await node.verifyPasscode(created.id, created.passcode)).toBe(false);
+      expect(await node.verifyPasscode(created.id, rotated.passcode)).toBe(true);
+      expect((await node.get(created.id))?.passcodes).toBe(1);
+
+      // The same for a deleted account, a replaced token and an account it had found missing.
+      const readAgain = at;
+      expect(await node.verifyToken(created.id, rotated.token)).toBe(true);
+      expect(await node.get('ZZZ-ZZZ-ZZZZ')).toBeUndefined();
+      at += 1;
+      const again = (await cli.rotatePasscode(created.id)) as AccountCredentials;
+      at = readAgain + CACHE_MS;
+      expect(await node.verifyToken(created.id, rotated.token)).toBe(false);
+      expect(await node.verifyToken(created.id, again.token)).toBe(true);
+      expect(await cli.delete(created.id)).toBe(true);
+      at += CACHE_MS;
+      expect(await node.verifyPasscode(created.id, rotated.passcode)).toBe(false);
+      expect(await node.get(created.id)).toBeUndefined();
+    });
+  });
+}
+
+describeWithRedis('Redis account registry (single node)', () => {
+  let server: RedisServer;
+  const backend = (): Backend => ({
+    target: () => ({ kind: 'redis', url: server.url }),
+    servers: async () => [server],
+  });
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  describeAccountRegistryConformance(
+    `Redis (single node, cacheMs ${CACHE_MS})`,
+    redisHarness(backend, CACHE_MS),
+  );
+  describeAccountRegistryConformance('Redis (single node, cacheMs 0)', redisHarness(backend, 0));
+  describeRedisSpecifics('single node', backend);
+});
+
+describeWithRedis('Redis account registry (cluster)', () => {
+  let cluster: RedisCluster;
+  let masters: RedisAddress[];
+  const backend = (): Backend => ({
+    target: () => ({ kind: 'redis-cluster', nodes: cluster.nodes.map(({ host, port }) => ({ host, port })) }),
+    // Nothing here fails over: the masters found at the start stay the masters.
+    servers: async () => masters,
+  });
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    masters = await cluster.masters();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  describeAccountRegistryConformance(
+    `Redis Cluster (3 masters, cacheMs ${CACHE_MS})`,
+    redisHarness(backend, CACHE_MS),
+  );
+  describeRedisSpecifics('cluster', backend);
+});

@@ -1,0 +1,41 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AccountRegistry } from '../../src/accounts/account-registry.js';
+import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { describeAccountRegistryConformance, type OpenedRegistry } from './account-registry-conformance.js';
+
+/**
+ * The SQLite registry over a real file in a fresh temporary directory per opening. Other registries
+ * on the file see a change on their next call (PRAGMA data_version), so nothing may be stale.
+ */
+async function openSqlite(now: () => number): Promise<OpenedRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), 'activenow-accounts-conformance-'));
+  const file = join(dir, 'activenow.db');
+  const open: AccountRegistry[] = [];
+  const start = (): AccountRegistry => {
+    const registry = new SqliteAccountRegistry(file, { now });
+    open.push(registry);
+    return registry;
+  };
+  const registry = start();
+  let first = registry;
+  return {
+    registry,
+    async openAnother() {
+      return start();
+    },
+    async reopen() {
+      await first.close();
+      open.splice(open.indexOf(first), 1);
+      first = start();
+      return first;
+    },
+    async cleanup() {
+      for (const each of open.splice(0)) await each.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describeAccountRegistryConformance('SQLite', { staleMs: 0, open: openSqlite });
