@@ -55,10 +55,11 @@ export function openBackend(config: ServeConfig, options: BackendOptions = {}): 
     };
   }
   const connection = new RedisConnection(target, { onError: options.onStorageError });
+  const store = new RedisStore({ connection, horizonSeconds: config.horizonSeconds, valueCap: config.valueCap });
   return {
     accounts: new RedisAccountRegistry(connection),
-    store: new RedisStore({ connection, horizonSeconds: config.horizonSeconds, valueCap: config.valueCap }),
-    recover: () => connection.connect(),
+    store,
+    recover: () => store.recover(),
     maintain: () => {},
     close: () => connection.close(),
   };

@@ -82,7 +82,7 @@ export class RedisConnection {
   async send(key: string, args: readonly string[]): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transport.send(key, args, this.timeout);
+        return await answeredWithin(this.transport.send(key, args, this.timeout), this.timeout);
       } catch (error) {
         if (!isTransient(error) || attempt === TRANSIENT_ATTEMPTS) throw unavailableOr(error);
         await sleep(TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1));
@@ -100,6 +100,20 @@ export class RedisConnection {
       return await this.send(keys[0], ['EVAL', script.source, ...tail]);
     }
   }
+}
+
+/**
+ * `command`, or a rejection once `ms` have passed without its reply. node-redis's own `timeout`
+ * only covers a command waiting to be written: once on the socket it waits for its reply for as
+ * long as the connection stays open (a stalled server, a silent network), which would hold the
+ * request forever. A reply arriving later is still read in order and dropped.
+ */
+function answeredWithin<T>(command: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
+  });
+  return Promise.race([command, timedOut]).finally(() => clearTimeout(timer));
 }
 
 function isTransient(error: unknown): boolean {
