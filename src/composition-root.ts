@@ -55,7 +55,11 @@ export function openBackend(config: ServeConfig, options: BackendOptions = {}): 
     };
   }
   const connection = new RedisConnection(target, { onError: options.onStorageError });
-  const store = new RedisStore({ connection, horizonSeconds: config.horizonSeconds, valueCap: config.valueCap });
+  const store = new RedisStore({
+    connection,
+    horizonSeconds: config.horizonSeconds,
+    valueCap: config.valueCap,
+  });
   return {
     accounts: new RedisAccountRegistry(connection),
     store,
