@@ -23,9 +23,8 @@ export interface RedisStoreOptions {
 const RECORD = loadLuaScript('record-5.lua');
 const NOW = loadLuaScript('now-4.lua');
 
-/** Expired users the sweep looks at per recorded activity, and at least per batch. */
-const SWEEP_PER_ACTIVITY = 2;
-const MIN_SWEEP = 64;
+/** Users the sweep of expired ones looks at per batch, besides two per user the batch adds. */
+const BASE_SWEEP = '64';
 
 /** Every key of an account shares the hash tag `{account}`, so one script can use them all on a cluster. */
 function accountKeys(account: string) {
@@ -70,8 +69,7 @@ export class RedisStore implements Store {
 
   async record(account: string, activities: readonly Activity[], at: number): Promise<void> {
     const keys = accountKeys(account);
-    const sweep = Math.max(MIN_SWEEP, SWEEP_PER_ACTIVITY * activities.length);
-    const args = [String(at), String(this.horizon), this.cap, String(sweep), this.life];
+    const args = [String(at), String(this.horizon), this.cap, BASE_SWEEP, this.life];
     for (const activity of activities) {
       args.push(
         activity.user,

@@ -23,71 +23,53 @@ local TIMELINE_MINUTES = 30
 
 local clock, slotCount = advanceClock(metaKey, countsKey, tonumber(ARGV[1]), horizon)
 
--- The slots to read: all users, and every value of the asked dimensions.
-local slots, dimensionOf, nameOf = { 0 }, {}, {}
-do
-  local asked = {}
-  for k = 1, #ARGV[7] do
-    local d = tonumber(string.sub(ARGV[7], k, k))
-    asked[d] = true
-    slots[#slots + 1] = 2 * d - 1
-    dimensionOf[2 * d - 1], nameOf[2 * d - 1] = d, 'Unknown'
-    slots[#slots + 1] = 2 * d
-    dimensionOf[2 * d], nameOf[2 * d] = d, 'Other'
-  end
-  if #ARGV[7] > 0 then
-    local fields = {}
-    for slot = FIRST_NAMED_SLOT, slotCount - 1 do fields[#fields + 1] = 'n' .. slot end
-    local names = hmget(slotsKey, fields)
-    for k = 1, #fields do
-      local name = names[k]
-      local d = name and tonumber(string.sub(name, 1, 1))
-      if d and asked[d] then
-        local slot = FIRST_NAMED_SLOT + k - 1
-        slots[#slots + 1] = slot
-        dimensionOf[slot], nameOf[slot] = d, string.sub(name, 3)
-      end
-    end
-  end
-end
+local asked = {}
+for k = 1, #ARGV[7] do asked[tonumber(string.sub(ARGV[7], k, k))] = true end
 
 -- Sums per slot over (clock - window, clock] (the twin of WindowCounters.sumWindow): whole minutes
--- from their minute rows, and the partial first minute from whichever reads fewer second rows.
+-- from their packed rows, and the partial first minute from whichever reads fewer seconds. The
+-- seconds are read for the slots of that minute's row, the only ones they can hold.
 local function sumWindow(secondPrefix, minutePrefix)
-  local fields, signs = {}, {}
-  local function addRow(prefix, at, sign)
-    for k = 1, #slots do
-      fields[#fields + 1] = prefix .. at .. ':' .. slots[k]
-      signs[#signs + 1] = sign
-    end
-  end
   local first = clock - window + 1
   local firstMinute = floor(first / 60)
-  for minute = firstMinute + 1, floor(clock / 60) do addRow(minutePrefix, minute, 1) end
+  local minuteFields = { minutePrefix .. firstMinute }
+  for minute = firstMinute + 1, floor(clock / 60) do minuteFields[#minuteFields + 1] = minutePrefix .. minute end
+  local minuteRows = hmget(countsKey, minuteFields)
+  local sums = { sum = {} }
+  for k = 2, #minuteFields do
+    if minuteRows[k] then addRowInto(sums, 'sum', decodeRow(minuteRows[k]), 1) end
+  end
+  local firstRow = decodeRow(minuteRows[1])
   local minuteStart = firstMinute * 60
   local minuteEnd = math.min(minuteStart + 59, clock)
   local liveStart = math.max(minuteStart, clock - horizon + 1)
-  if minuteEnd - first + 1 <= first - liveStart then
-    for second = first, minuteEnd do addRow(secondPrefix, second, 1) end
-  else
-    addRow(minutePrefix, firstMinute, 1)
-    for second = liveStart, first - 1 do addRow(secondPrefix, second, -1) end
+  local from, to, sign = first, minuteEnd, 1
+  if minuteEnd - first + 1 > first - liveStart then
+    addRowInto(sums, 'sum', firstRow, 1)
+    from, to, sign = liveStart, first - 1, -1
+  end
+  local slots = {}
+  for slot in pairs(firstRow) do slots[#slots + 1] = slot end
+  local fields = {}
+  for second = from, to do
+    local prefix = secondPrefix .. second .. ':'
+    for k = 1, #slots do fields[#fields + 1] = prefix .. slots[k] end
   end
   local values = hmget(countsKey, fields)
-  local sums = {}
-  for k = 1, #slots do sums[slots[k]] = 0 end
+  local seconds = {}
   for k = 1, #fields do
-    local value = tonumber(values[k])
-    if value then
+    local users = tonumber(values[k])
+    if users then
       local slot = slots[(k - 1) % #slots + 1]
-      sums[slot] = sums[slot] + signs[k] * value
+      seconds[slot] = (seconds[slot] or 0) + users
     end
   end
-  return sums
+  addRowInto(sums, 'sum', seconds, sign)
+  return sums.sum
 end
 
 local active = sumWindow('a', 'A')
-local newcomers = wantNew and sumWindow('n', 'N') or nil
+local newcomers = wantNew and sumWindow('n', 'N') or {}
 
 local timeline = {}
 if wantTimeline then
@@ -98,17 +80,42 @@ if wantTimeline then
   for k = 1, #fields do timeline[k] = tonumber(counts[k]) or 0 end
 end
 
+-- Every value of the asked dimensions with a user: Unknown and Other, then named slots by name.
 local rows = {}
-for k = 2, #slots do
-  local slot = slots[k]
-  local fresh = newcomers and newcomers[slot] or 0
-  if active[slot] > 0 or fresh > 0 then
-    rows[#rows + 1] = dimensionOf[slot]
-    rows[#rows + 1] = nameOf[slot]
-    rows[#rows + 1] = active[slot]
+local function addValue(slot, d, name)
+  local users, fresh = active[slot] or 0, newcomers[slot] or 0
+  if users > 0 or fresh > 0 then
+    rows[#rows + 1] = d
+    rows[#rows + 1] = name
+    rows[#rows + 1] = users
     rows[#rows + 1] = fresh
+  end
+end
+for d = 1, 4 do
+  if asked[d] then
+    addValue(2 * d - 1, d, 'Unknown')
+    addValue(2 * d, d, 'Other')
+  end
+end
+if next(asked) then
+  local named, fields = {}, {}
+  for slot, users in pairs(active) do
+    if slot >= FIRST_NAMED_SLOT and users > 0 then named[slot] = true end
+  end
+  for slot, users in pairs(newcomers) do
+    if slot >= FIRST_NAMED_SLOT and users > 0 then named[slot] = true end
+  end
+  local slots = {}
+  for slot in pairs(named) do
+    slots[#slots + 1] = slot
+    fields[#fields + 1] = 'n' .. slot
+  end
+  local names = hmget(slotsKey, fields)
+  for k = 1, #slots do
+    local d = tonumber(string.sub(names[k], 1, 1))
+    if asked[d] then addValue(slots[k], d, string.sub(names[k], 3)) end
   end
 end
 
 extendLife({ metaKey, usersKey, countsKey, slotsKey }, tonumber(ARGV[3]))
-return { clock, active[0], newcomers and newcomers[0] or -1, timeline, rows }
+return { clock, active[0] or 0, wantNew and (newcomers[0] or 0) or -1, timeline, rows }

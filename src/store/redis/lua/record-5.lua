@@ -6,7 +6,7 @@
           life), KEYS[4] counts, KEYS[5] slots
   ARGV[1] at: receive time, epoch seconds
   ARGV[2] horizon seconds; ARGV[3] distinct values per dimension before Other
-  ARGV[4] users the sweep of expired users may look at
+  ARGV[4] users the sweep of expired users looks at, besides two per user the batch adds
   ARGV[5] seconds the live state outlives the account's last call
   ARGV[6..] six per activity: user, ts, session source, browser, os, device ('' when absent)
   Returns the account clock.
@@ -18,6 +18,8 @@ local metaKey, usersKey, firstKey, countsKey, slotsKey = KEYS[1], KEYS[2], KEYS[
 local horizon = tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local sweepBudget = tonumber(ARGV[4])
+-- Sweeping twice as many users as are added keeps the users hash within twice the live users.
+local SWEEP_PER_ADDED_USER = 2
 local FIELDS = 6
 local FIRST_ACTIVITY = 6
 local activities = (#ARGV - FIRST_ACTIVITY + 1) / FIELDS
@@ -66,15 +68,11 @@ end
 
 -- Counter deltas of this batch: second -> slot -> delta, and live totals per slot.
 local activeRows, newcomerRows, totalDeltas, timelineDeltas = {}, {}, {}, {}
-local totals = {}
+local totals = decodeRow(redis.call('HGET', countsKey, 't'))
+local added = 0
 
 local function liveUsers(slot)
-  local total = totals[slot]
-  if total == nil then
-    total = tonumber(redis.call('HGET', countsKey, 't' .. slot)) or 0
-    totals[slot] = total
-  end
-  return total + (totalDeltas[slot] or 0)
+  return (totals[slot] or 0) + (totalDeltas[slot] or 0)
 end
 
 local function addUser(rows, second, s1, s2, s3, s4, delta, live)
@@ -204,6 +202,7 @@ for i = 0, activities - 1 do
     local first = observe(user, ts)
     if ts > liveAfter then
       state[user] = { f = first }
+      added = added + 1
       enter(user, arg, ts)
     end
   elseif st.l <= liveAfter then
@@ -263,38 +262,36 @@ do
   end
   hset(firstKey, firsts)
 
-  local pending = {}
+  local pending, deltas = {}, {}
+  -- Numbers are formatted once each: Lua 5.1 is slow at turning numbers into strings.
+  local slotText = setmetatable({}, {
+    __index = function(texts, slot)
+      local text = tostring(slot)
+      texts[slot] = text
+      return text
+    end,
+  })
   local function addRows(rows, secondPrefix, minutePrefix)
-    local minutes = {}
     for second, row in pairs(rows) do
-      local minute = floor(second / 60)
-      local minuteRow = minutes[minute]
-      if minuteRow == nil then
-        minuteRow = {}
-        minutes[minute] = minuteRow
-      end
+      local prefix = secondPrefix .. second .. ':'
       for slot, delta in pairs(row) do
-        if delta ~= 0 then
-          pending[secondPrefix .. second .. ':' .. slot] = delta
-          minuteRow[slot] = (minuteRow[slot] or 0) + delta
-        end
+        if delta ~= 0 then pending[prefix .. slotText[slot]] = delta end
       end
-    end
-    for minute, row in pairs(minutes) do
-      for slot, delta in pairs(row) do pending[minutePrefix .. minute .. ':' .. slot] = delta end
+      addRowInto(deltas, minutePrefix .. floor(second / 60), row, 1)
     end
   end
   addRows(activeRows, 'a', 'A')
   addRows(newcomerRows, 'n', 'N')
-  for slot, delta in pairs(totalDeltas) do pending['t' .. slot] = delta end
-  for minute, delta in pairs(timelineDeltas) do pending['m' .. minute] = delta end
-  applyCounterDeltas(countsKey, pending)
+  deltas.t = totalDeltas
+  addToCounters(countsKey, pending)
+  addToRows(countsKey, deltas)
+  for minute, users in pairs(timelineDeltas) do redis.call('HINCRBY', countsKey, 'm' .. minute, users) end
 end
 
--- Forget up to `sweepBudget` users that left the horizon (their first-seen stays in `first`).
+-- Forget some users that left the horizon (their first-seen stays in `first`).
 do
   local cursor = redis.call('HGET', metaKey, 'cursor') or '0'
-  local scan = redis.call('HSCAN', usersKey, cursor, 'COUNT', sweepBudget)
+  local scan = redis.call('HSCAN', usersKey, cursor, 'COUNT', sweepBudget + SWEEP_PER_ADDED_USER * added)
   local expired = {}
   local entries = scan[2]
   for k = 1, #entries, 2 do

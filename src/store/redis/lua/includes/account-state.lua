@@ -5,12 +5,14 @@
   the account's hash tag and all given one expiry deadline by every script that touches them:
     meta    clock (latest time seen, epoch seconds), slots (next slot id), cursor (users sweep)
     users   user -> struct '<I4I4i4I2I2I2I2': first-seen, latest, minute mask, four value slots
-    counts  counter fields, absent when zero:
-              a<second>:<slot>  users whose latest activity is that second
-              A<minute>:<slot>  the sum of the a-fields of that minute
-              t<slot>           the sum of every live a-field of the slot (for the value cap)
-              n<second>:<slot>, N<minute>:<slot>  the same for new users, by first-seen second
-              m<minute>         distinct users active in that minute (timeline)
+    counts  counters, absent when zero:
+              a<second>:<slot>  users whose latest activity is that second: one number per field,
+                                as a batch changes a few slots of many seconds
+              A<minute>  the sums of the a-fields of that minute, one packed row (see decodeRow),
+                         as a query reads every slot of a few minutes
+              t          the sums of every live a-field (for the value cap), one packed row
+              n<second>:<slot>, N<minute>  the same for new users, by first-seen second
+              m<minute>  distinct users active in that minute (timeline)
     slots   v<d>|<value> -> slot, n<slot> -> <d>|<value>, d = 1..4 in DIMENSIONS order
   Slot 0 counts all users; slots 2d-1 and 2d are Unknown and Other of dimension d.
 ]]
@@ -44,8 +46,44 @@ local function hdel(key, fields)
   end
 end
 
+-- A packed counter row is little-endian (uint16 slot, int32 count) pairs, so that reading a row of
+-- any width is one field and one struct call, not one field per slot.
+local rowFormats = {}
+local function rowFormat(pairCount)
+  local format = rowFormats[pairCount]
+  if format == nil then
+    format = '<' .. string.rep('Hi4', pairCount)
+    rowFormats[pairCount] = format
+  end
+  return format
+end
+
+-- slot -> count of a packed row (`text` false or nil for an empty row).
+local function decodeRow(text)
+  local row = {}
+  if text and #text > 0 then
+    local pairCount = #text / 6
+    local values = { struct.unpack(rowFormat(pairCount), text) }
+    for k = 1, 2 * pairCount, 2 do row[values[k]] = values[k + 1] end
+  end
+  return row
+end
+
+-- The packed form of slot -> count, zero counts left out; nil when nothing is left.
+local function encodeRow(row)
+  local values = {}
+  for slot, count in pairs(row) do
+    if count ~= 0 then
+      values[#values + 1] = slot
+      values[#values + 1] = count
+    end
+  end
+  if #values == 0 then return nil end
+  return struct.pack(rowFormat(#values / 2), unpack(values))
+end
+
 -- Adds each delta of `pending` (field -> delta) to its counter; counters reaching zero are removed.
-local function applyCounterDeltas(countsKey, pending)
+local function addToCounters(countsKey, pending)
   local fields, deltas = {}, {}
   for field, delta in pairs(pending) do
     if delta ~= 0 then
@@ -69,36 +107,41 @@ local function applyCounterDeltas(countsKey, pending)
   hdel(countsKey, dels)
 end
 
--- Takes the rows of `second` out of the live counters (the twin of WindowCounters.expire).
-local function expireSecond(countsKey, second, liveSlots, pending)
-  local minute = floor(second / 60)
+-- Adds `deltas` (field -> slot -> delta) to the packed rows of the counts hash; empty rows go.
+local function addToRows(countsKey, deltas)
   local fields = {}
-  for k = 1, #liveSlots do
-    fields[k] = 'a' .. second .. ':' .. liveSlots[k]
-    fields[#liveSlots + k] = 'n' .. second .. ':' .. liveSlots[k]
-  end
-  local values = hmget(countsKey, fields)
-  for k = 1, #liveSlots do
-    local slot = liveSlots[k]
-    local users = tonumber(values[k])
-    if users then
-      pending[fields[k]] = -users
-      local minuteField = 'A' .. minute .. ':' .. slot
-      pending[minuteField] = (pending[minuteField] or 0) - users
-      pending['t' .. slot] = (pending['t' .. slot] or 0) - users
-    end
-    local newcomers = tonumber(values[#liveSlots + k])
-    if newcomers then
-      pending[fields[#liveSlots + k]] = -newcomers
-      local minuteField = 'N' .. minute .. ':' .. slot
-      pending[minuteField] = (pending[minuteField] or 0) - newcomers
+  for field in pairs(deltas) do fields[#fields + 1] = field end
+  if #fields == 0 then return end
+  local texts = hmget(countsKey, fields)
+  local sets, dels = {}, {}
+  for k = 1, #fields do
+    local row = decodeRow(texts[k])
+    for slot, delta in pairs(deltas[fields[k]]) do row[slot] = (row[slot] or 0) + delta end
+    local text = encodeRow(row)
+    if text then
+      sets[#sets + 1] = fields[k]
+      sets[#sets + 1] = text
+    else
+      dels[#dels + 1] = fields[k]
     end
   end
+  hset(countsKey, sets)
+  hdel(countsKey, dels)
+end
+
+-- Adds `row` (slot -> count) times `sign` into deltas[field].
+local function addRowInto(deltas, field, row, sign)
+  local target = deltas[field]
+  if target == nil then
+    target = {}
+    deltas[field] = target
+  end
+  for slot, count in pairs(row) do target[slot] = (target[slot] or 0) + sign * count end
 end
 
 --[[
-  Moves the account clock to `at` (never backwards) and expires what leaves the horizon.
-  Returns the clock and the next slot id.
+  Moves the account clock to `at` (never backwards) and expires the seconds that leave the horizon
+  (the twin of WindowCounters.advance). Returns the clock and the next slot id.
 ]]
 local function advanceClock(metaKey, countsKey, at, horizon)
   local meta = redis.call('HMGET', metaKey, 'clock', 'slots')
@@ -109,33 +152,44 @@ local function advanceClock(metaKey, countsKey, at, horizon)
     -- Every live second expires, and every timeline minute still tracked is older than those shown.
     redis.call('UNLINK', countsKey)
   else
-    -- Only slots with live users have rows; only seconds with a user (slot 0) need reading.
-    local totalFields = {}
-    for slot = 0, slotCount - 1 do totalFields[slot + 1] = 't' .. slot end
-    local totals = hmget(countsKey, totalFields)
+    -- Only slots with live users can have counts, and only seconds with a user (slot 0) need reading.
     local liveSlots = {}
-    for slot = 0, slotCount - 1 do
-      if tonumber(totals[slot + 1]) then liveSlots[#liveSlots + 1] = slot end
+    for slot in pairs(decodeRow(redis.call('HGET', countsKey, 't'))) do liveSlots[#liveSlots + 1] = slot end
+    local seconds, probes = {}, {}
+    for second = clock + 1 - horizon, at - horizon do
+      seconds[#seconds + 1] = second
+      probes[#probes + 1] = 'a' .. second .. ':0'
+      probes[#probes + 1] = 'n' .. second .. ':0'
     end
-    local pending = {}
-    if #liveSlots > 0 then
-      local seconds, probes = {}, {}
-      for second = clock + 1 - horizon, at - horizon do
-        seconds[#seconds + 1] = second
-        probes[#probes + 1] = 'a' .. second .. ':0'
-        probes[#probes + 1] = 'n' .. second .. ':0'
-      end
-      local present = hmget(countsKey, probes)
-      for k = 1, #seconds do
-        if present[2 * k - 1] or present[2 * k] then expireSecond(countsKey, seconds[k], liveSlots, pending) end
+    local present = hmget(countsKey, probes)
+    local deltas, gone = {}, {}
+    for k = 1, #seconds do
+      if present[2 * k - 1] or present[2 * k] then
+        local second = seconds[k]
+        local minute = floor(second / 60)
+        local fields = {}
+        for j = 1, #liveSlots do
+          fields[j] = 'a' .. second .. ':' .. liveSlots[j]
+          fields[#liveSlots + j] = 'n' .. second .. ':' .. liveSlots[j]
+        end
+        local values = hmget(countsKey, fields)
+        local users, newcomers = {}, {}
+        for j = 1, #liveSlots do
+          users[liveSlots[j]] = tonumber(values[j])
+          newcomers[liveSlots[j]] = tonumber(values[#liveSlots + j])
+          if values[j] then gone[#gone + 1] = fields[j] end
+          if values[#liveSlots + j] then gone[#gone + 1] = fields[#liveSlots + j] end
+        end
+        addRowInto(deltas, 'A' .. minute, users, -1)
+        addRowInto(deltas, 't', users, -1)
+        addRowInto(deltas, 'N' .. minute, newcomers, -1)
       end
     end
-    applyCounterDeltas(countsKey, pending)
-    local gone = {}
     for minute = floor(clock / 60) - TRACKED_MINUTES + 1, floor(at / 60) - TRACKED_MINUTES do
       gone[#gone + 1] = 'm' .. minute
     end
     hdel(countsKey, gone)
+    addToRows(countsKey, deltas)
   end
   redis.call('HSET', metaKey, 'clock', at)
   return at, slotCount
