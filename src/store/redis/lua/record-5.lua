@@ -231,8 +231,9 @@ for i = 0, activities - 1 do
         local r4 = resolve(4, ARGV[arg + 5])
         local same = r1 == o1 and r2 == o2 and r3 == o3 and r4 == o4
         if ts > st.l or not same then
-          addUser(activeRows, st.l, o1, o2, o3, o4, -1, true)
-          addUser(activeRows, ts, r1, r2, r3, r4, 1, true)
+          -- Live totals change only with the values: a move in time keeps them.
+          addUser(activeRows, st.l, o1, o2, o3, o4, -1, not same)
+          addUser(activeRows, ts, r1, r2, r3, r4, 1, not same)
           if not same and st.f > liveAfter then
             addUser(newcomerRows, st.f, o1, o2, o3, o4, -1, false)
             addUser(newcomerRows, st.f, r1, r2, r3, r4, 1, false)
