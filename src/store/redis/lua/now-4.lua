@@ -26,38 +26,43 @@ local clock, slotCount = advanceClock(metaKey, countsKey, tonumber(ARGV[1]), hor
 local asked = {}
 for k = 1, #ARGV[7] do asked[tonumber(string.sub(ARGV[7], k, k))] = true end
 
--- Sums per slot over (clock - window, clock] (the twin of WindowCounters.sumWindow): whole minutes
--- from their packed rows, and the partial first minute from whichever reads fewer seconds. The
--- seconds are read for the slots of that minute's row, the only ones they can hold.
-local function sumWindow(secondPrefix, minutePrefix)
+-- Sums per slot over (clock - window, clock] (the twin of WindowCounters.sumWindow, with one more
+-- level): whole minutes from their packed rows, then the whole ten-second decades of the first
+-- minute, then the partial first decade from whichever reads fewer seconds. Seconds are read for
+-- the slots of their decade's row, the only ones they can hold.
+local function sumWindow(secondPrefix, minutePrefix, decadePrefix)
   local first = clock - window + 1
   local firstMinute = floor(first / 60)
-  local minuteFields = { minutePrefix .. firstMinute }
-  for minute = firstMinute + 1, floor(clock / 60) do minuteFields[#minuteFields + 1] = minutePrefix .. minute end
-  local minuteRows = hmget(countsKey, minuteFields)
-  local sums = { sum = {} }
-  for k = 2, #minuteFields do
-    if minuteRows[k] then addRowInto(sums, 'sum', decodeRow(minuteRows[k]), 1) end
+  local firstDecade = floor(first / 10)
+  local fields = { decadePrefix .. firstDecade }
+  for minute = firstMinute + 1, floor(clock / 60) do fields[#fields + 1] = minutePrefix .. minute end
+  for decade = firstDecade + 1, math.min(firstMinute * 6 + 5, floor(clock / 10)) do
+    fields[#fields + 1] = decadePrefix .. decade
   end
-  local firstRow = decodeRow(minuteRows[1])
-  local minuteStart = firstMinute * 60
-  local minuteEnd = math.min(minuteStart + 59, clock)
-  local liveStart = math.max(minuteStart, clock - horizon + 1)
-  local from, to, sign = first, minuteEnd, 1
-  if minuteEnd - first + 1 > first - liveStart then
-    addRowInto(sums, 'sum', firstRow, 1)
+  local texts = hmget(countsKey, fields)
+  local sums = { sum = {} }
+  for k = 2, #fields do
+    if texts[k] then addRowInto(sums, 'sum', decodeRow(texts[k]), 1) end
+  end
+  local decadeRow = decodeRow(texts[1])
+  local decadeStart = firstDecade * 10
+  local decadeEnd = math.min(decadeStart + 9, clock)
+  local liveStart = math.max(decadeStart, clock - horizon + 1)
+  local from, to, sign = first, decadeEnd, 1
+  if decadeEnd - first + 1 > first - liveStart then
+    addRowInto(sums, 'sum', decadeRow, 1)
     from, to, sign = liveStart, first - 1, -1
   end
   local slots = {}
-  for slot in pairs(firstRow) do slots[#slots + 1] = slot end
-  local fields = {}
+  for slot in pairs(decadeRow) do slots[#slots + 1] = slot end
+  local secondFields = {}
   for second = from, to do
     local prefix = secondPrefix .. second .. ':'
-    for k = 1, #slots do fields[#fields + 1] = prefix .. slots[k] end
+    for k = 1, #slots do secondFields[#secondFields + 1] = prefix .. slots[k] end
   end
-  local values = hmget(countsKey, fields)
+  local values = hmget(countsKey, secondFields)
   local seconds = {}
-  for k = 1, #fields do
+  for k = 1, #secondFields do
     local users = tonumber(values[k])
     if users then
       local slot = slots[(k - 1) % #slots + 1]
@@ -68,8 +73,8 @@ local function sumWindow(secondPrefix, minutePrefix)
   return sums.sum
 end
 
-local active = sumWindow('a', 'A')
-local newcomers = wantNew and sumWindow('n', 'N') or {}
+local active = sumWindow('a', 'A', 'D')
+local newcomers = wantNew and sumWindow('n', 'N', 'E') or {}
 
 local timeline = {}
 if wantTimeline then

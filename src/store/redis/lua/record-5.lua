@@ -272,17 +272,18 @@ do
       return text
     end,
   })
-  local function addRows(rows, secondPrefix, minutePrefix)
+  local function addRows(rows, secondPrefix, minutePrefix, decadePrefix)
     for second, row in pairs(rows) do
       local prefix = secondPrefix .. second .. ':'
       for slot, delta in pairs(row) do
         if delta ~= 0 then pending[prefix .. slotText[slot]] = delta end
       end
       addRowInto(deltas, minutePrefix .. floor(second / 60), row, 1)
+      addRowInto(deltas, decadePrefix .. floor(second / 10), row, 1)
     end
   end
-  addRows(activeRows, 'a', 'A')
-  addRows(newcomerRows, 'n', 'N')
+  addRows(activeRows, 'a', 'A', 'D')
+  addRows(newcomerRows, 'n', 'N', 'E')
   deltas.t = totalDeltas
   addToCounters(countsKey, pending)
   addToRows(countsKey, deltas)

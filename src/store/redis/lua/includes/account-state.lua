@@ -10,8 +10,10 @@
                                 as a batch changes a few slots of many seconds
               A<minute>  the sums of the a-fields of that minute, one packed row (see decodeRow),
                          as a query reads every slot of a few minutes
+              D<decade>  the same for the ten seconds from decade * 10, so that a query reads at
+                         most 5 seconds field by field
               t          the sums of every live a-field (for the value cap), one packed row
-              n<second>:<slot>, N<minute>  the same for new users, by first-seen second
+              n<second>:<slot>, N<minute>, E<decade>  the same for new users, by first-seen second
               m<minute>  distinct users active in that minute (timeline)
     slots   v<d>|<value> -> slot, n<slot> -> <d>|<value>, d = 1..4 in DIMENSIONS order
   Slot 0 counts all users; slots 2d-1 and 2d are Unknown and Other of dimension d.
@@ -180,9 +182,12 @@ local function advanceClock(metaKey, countsKey, at, horizon)
           if values[j] then gone[#gone + 1] = fields[j] end
           if values[#liveSlots + j] then gone[#gone + 1] = fields[#liveSlots + j] end
         end
+        local decade = floor(second / 10)
         addRowInto(deltas, 'A' .. minute, users, -1)
+        addRowInto(deltas, 'D' .. decade, users, -1)
         addRowInto(deltas, 't', users, -1)
         addRowInto(deltas, 'N' .. minute, newcomers, -1)
+        addRowInto(deltas, 'E' .. decade, newcomers, -1)
       end
     end
     for minute = floor(clock / 60) - TRACKED_MINUTES + 1, floor(at / 60) - TRACKED_MINUTES do
