@@ -6,6 +6,7 @@ import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../sr
 import type { Store } from '../../src/store/store.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
 
 /**
  * The store conformance suite (DESIGN.md §6): every backend must pass it unchanged. It talks to a
@@ -242,30 +243,6 @@ interface Scenario {
 
 const ACCOUNTS = [A, B];
 
-function offsetArb(h: number): fc.Arbitrary<number> {
-  return fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(0, 1, 2) },
-    { weight: 4, arbitrary: fc.integer({ min: 0, max: 70 }) },
-    { weight: 3, arbitrary: fc.integer({ min: 0, max: 400 }) },
-    { weight: 2, arbitrary: fc.integer({ min: 0, max: h + 5 }) },
-    { weight: 2, arbitrary: fc.constantFrom(h - 1, h, h + 1, 59, 60, 61, 299, 300, 301) },
-    { weight: 1, arbitrary: fc.integer({ min: -120, max: -1 }) },
-    { weight: 1, arbitrary: fc.integer({ min: h + 1, max: 200_000 }) },
-  );
-}
-
-/** Seconds `at` moves before an op: often not at all, sometimes far beyond the horizon. */
-function dtArb(h: number): fc.Arbitrary<number> {
-  return fc.oneof(
-    { weight: 8, arbitrary: fc.constant(0) },
-    { weight: 5, arbitrary: fc.integer({ min: 1, max: 5 }) },
-    { weight: 5, arbitrary: fc.integer({ min: 1, max: 130 }) },
-    { weight: 2, arbitrary: fc.integer({ min: 100, max: h }) },
-    { weight: 1, arbitrary: fc.integer({ min: h - 2, max: h + 600 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 2 * 3600, max: 5 * 3600 }) },
-  );
-}
-
 function queryArb(h: number): fc.Arbitrary<NowQuery> {
   return fc.record({
     window: fc.oneof(
@@ -290,7 +267,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     const actArb: fc.Arbitrary<ActSpec> = fc.record(
       {
         user: fc.integer({ min: 0, max: POOL_USERS.length - 1 }),
-        offset: offsetArb(horizonSeconds),
+        offset: activityAgeArb(horizonSeconds),
         sessionSource: value,
         browser: value,
         os: value,
@@ -298,7 +275,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
       },
       { requiredKeys: ['user', 'offset'] },
     );
-    const dt = dtArb(horizonSeconds);
+    const dt = clockStepArb(horizonSeconds);
     const account = fc.integer({ min: 0, max: ACCOUNTS.length - 1 });
     const op: fc.Arbitrary<Op> = fc.oneof(
       {

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
-import { type Answer, CliProcesses, type Credentials, type ServerProcess } from '../support/cli-process.js';
+import {
+  type Answer,
+  answer,
+  CliProcesses,
+  type Credentials,
+  type ServerProcess,
+} from '../support/cli-process.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import {
   describeWithRedis,
@@ -68,17 +74,8 @@ async function cliCreate(store: string, name: string): Promise<Credentials> {
 
 /** A request that must answer within CLIENT_TIMEOUT_MS; throws saying how it failed otherwise. */
 async function timed(url: string, init: RequestInit = {}): Promise<Answer> {
-  let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, text, body };
+    return await answer(await fetch(url, { ...init, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) }));
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'TimeoutError') throw new Error(`no answer within ${CLIENT_TIMEOUT_MS} ms (hang): ${url}`);

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
-import type { NowResult } from '../../src/model/now-query.js';
 import {
   type Answer,
   CliProcesses,
@@ -11,6 +10,7 @@ import {
   postJson,
   type ServerProcess,
 } from '../support/cli-process.js';
+import { expectedBody } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import {
   describeWithRedis,
@@ -180,23 +180,6 @@ function generateEvents(random: () => number, t0: number, nodes: number): Event[
     const user = pick(pending);
     order.push(perUser[user][next[user]++]);
   }
-}
-
-/** The CleverTap-shaped body the oracle's answer should be rendered as, built independently. */
-function expectedBody(result: NowResult): Record<string, unknown> {
-  const body: Record<string, unknown> = { status: 'success', count: result.count };
-  if (result.userType) body.user_type = { new: result.userType.new, returning: result.userType.returning };
-  for (const [dimension, split] of Object.entries(result.splits))
-    body[dimension] = Object.fromEntries(split ?? []);
-  if (result.newSplits) {
-    body.new = Object.fromEntries(
-      Object.entries(result.newSplits).map(([dimension, split]) => [
-        dimension,
-        Object.fromEntries(split ?? []),
-      ]),
-    );
-  }
-  return body;
 }
 
 function nowSeconds(): number {

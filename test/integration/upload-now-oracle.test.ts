@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
+import { expectedBody } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { credentials, post, startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -62,23 +63,6 @@ function toActivity(event: Event, at: number): Activity {
     os: event.os,
     device: event.device,
   };
-}
-
-/** The CleverTap-shaped body the oracle's answer should be rendered as, built independently. */
-function expectedBody(result: ReturnType<NaiveOracle['query']>): Record<string, unknown> {
-  const body: Record<string, unknown> = { status: 'success', count: result.count };
-  if (result.userType) body.user_type = { new: result.userType.new, returning: result.userType.returning };
-  for (const [dimension, split] of Object.entries(result.splits))
-    body[dimension] = Object.fromEntries(split ?? []);
-  if (result.newSplits) {
-    body.new = Object.fromEntries(
-      Object.entries(result.newSplits).map(([dimension, split]) => [
-        dimension,
-        Object.fromEntries(split ?? []),
-      ]),
-    );
-  }
-  return body;
 }
 
 describe('upload then now.json over HTTP, against the oracle', () => {

@@ -198,7 +198,8 @@ export async function getJson(url: string): Promise<Answer> {
   return answer(await fetch(url));
 }
 
-async function answer(response: Response): Promise<Answer> {
+/** Status, text and parsed JSON (undefined when not JSON) of a response. */
+export async function answer(response: Response): Promise<Answer> {
   const text = await response.text();
   let body: unknown;
   try {

@@ -6,6 +6,7 @@ import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
+import { activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
 
 /**
  * The engine against the brute-force oracle on random op sequences: every query of every sequence
@@ -59,29 +60,6 @@ const SOME_VALUES = ['A', 'B', 'C', 'a', 'Zed', '', 'Unknown', 'Other'];
 
 function valueArb(values: readonly string[]): fc.Arbitrary<string | undefined> {
   return fc.option(fc.constantFrom(...values), { nil: undefined, freq: 4 });
-}
-
-function generalOffsets(h: number): fc.Arbitrary<number> {
-  return fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(0, 1, 2) },
-    { weight: 4, arbitrary: fc.integer({ min: 0, max: 70 }) },
-    { weight: 3, arbitrary: fc.integer({ min: 0, max: 400 }) },
-    { weight: 2, arbitrary: fc.integer({ min: 0, max: h + 5 }) },
-    { weight: 2, arbitrary: fc.constantFrom(h - 1, h, h + 1, 59, 60, 61, 299, 300, 301) },
-    { weight: 1, arbitrary: fc.integer({ min: -120, max: -1 }) },
-    { weight: 1, arbitrary: fc.integer({ min: h + 1, max: 200_000 }) },
-  );
-}
-
-function generalDts(h: number): fc.Arbitrary<number> {
-  return fc.oneof(
-    { weight: 10, arbitrary: fc.constant(0) },
-    { weight: 6, arbitrary: fc.integer({ min: 1, max: 5 }) },
-    { weight: 5, arbitrary: fc.integer({ min: 1, max: 130 }) },
-    { weight: 2, arbitrary: fc.integer({ min: 100, max: h }) },
-    { weight: 1, arbitrary: fc.integer({ min: h - 2, max: h + 600 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 2 * 3600, max: 5 * 3600 + 59 }) },
-  );
 }
 
 function windowArb(h: number): fc.Arbitrary<number> {
@@ -215,8 +193,8 @@ const general: Profile = {
   valueCaps: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom(256)),
   values: SOME_VALUES,
   weights: [5, 4, 1],
-  offsets: generalOffsets,
-  dts: generalDts,
+  offsets: activityAgeArb,
+  dts: clockStepArb,
 };
 
 const capPressure: Profile = {

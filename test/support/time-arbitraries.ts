@@ -1,0 +1,29 @@
+import fc from 'fast-check';
+
+/**
+ * How old an activity is relative to the time it is recorded at, for a horizon of `h` seconds:
+ * mostly recent, with the edges of minutes, windows and the horizon, future times and far past ones.
+ */
+export function activityAgeArb(h: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(0, 1, 2) },
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 70 }) },
+    { weight: 3, arbitrary: fc.integer({ min: 0, max: 400 }) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: h + 5 }) },
+    { weight: 2, arbitrary: fc.constantFrom(h - 1, h, h + 1, 59, 60, 61, 299, 300, 301) },
+    { weight: 1, arbitrary: fc.integer({ min: -120, max: -1 }) },
+    { weight: 1, arbitrary: fc.integer({ min: h + 1, max: 200_000 }) },
+  );
+}
+
+/** Seconds the clock moves before an operation: often not at all, sometimes far beyond the horizon. */
+export function clockStepArb(h: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 10, arbitrary: fc.constant(0) },
+    { weight: 6, arbitrary: fc.integer({ min: 1, max: 5 }) },
+    { weight: 5, arbitrary: fc.integer({ min: 1, max: 130 }) },
+    { weight: 2, arbitrary: fc.integer({ min: 100, max: h }) },
+    { weight: 1, arbitrary: fc.integer({ min: h - 2, max: h + 600 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 2 * 3600, max: 5 * 3600 + 59 }) },
+  );
+}
