@@ -5,6 +5,7 @@ import {
   MAX_HORIZON_SECONDS,
   MIN_HORIZON_SECONDS,
 } from './engine/active-users-engine.js';
+import { DEFAULT_MAX_HITS_PER_SECOND } from './http/hit-rate-limit.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -48,6 +49,7 @@ const serveSchema = z.object({
   demo: z.stringbool().or(z.boolean()).default(false),
   maxBodyBytes: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
   maxInFlight: positiveInt(10_000).default(15),
+  maxHitsPerSecond: positiveInt(1_000_000).default(DEFAULT_MAX_HITS_PER_SECOND),
   horizonSeconds: z.coerce
     .number()
     .int()

@@ -15,6 +15,7 @@ export function registerServeCommand(program: Command): void {
     .option('--demo', 'also run a demo account with simulated traffic')
     .option('--max-body-bytes <n>', 'largest request body (default 1048576)')
     .option('--max-in-flight <n>', 'requests in flight per account before 429 (default 15)')
+    .option('--max-hits-per-second <n>', 'browser hits per second and account before 429 (default 1000)')
     .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
     .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default info)')
@@ -34,6 +35,7 @@ async function serve(config: ServeConfig): Promise<void> {
     region: config.region,
     maxBodyBytes: config.maxBodyBytes,
     maxInFlight: config.maxInFlight,
+    maxHitsPerSecond: config.maxHitsPerSecond,
     horizonSeconds: config.horizonSeconds,
     logger: { level: config.logLevel },
   });

@@ -10,11 +10,14 @@ import type { Store } from '../store/store.js';
 import { authenticate } from './authenticate.js';
 import { answerClientError } from './client-error.js';
 import { errorHandler, sendError } from './error-envelope.js';
+import { DEFAULT_MAX_HITS_PER_SECOND, HitRateLimit } from './hit-rate-limit.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { decorateRequestAccount } from './request-account.js';
+import { registerCollectRoute } from './routes/collect.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
+import { registerTrackerRoute } from './routes/tracker.js';
 import { registerUploadRoute } from './routes/upload.js';
 import { assertReady } from './store-readiness.js';
 
@@ -26,6 +29,8 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   readonly maxInFlight: number;
   readonly horizonSeconds: number;
+  /** Browser hits accepted per second and account on average (bursts up to twice). */
+  readonly maxHitsPerSecond?: number;
   /** Current time, epoch seconds; injectable for tests. */
   readonly clock?: () => number;
   readonly logger?: FastifyServerOptions['logger'];
@@ -74,7 +79,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerNowRoute(app, { guard, store: options.store, horizonSeconds: options.horizonSeconds, clock });
   registerUploadRoute(app, { guard, store: options.store, clock });
   registerHealthRoutes(app, options.store);
+  registerTrackerRoute(app);
+  registerCollectRoute(app, {
+    store: options.store,
+    accounts: options.accounts,
+    region: options.region,
+    rateLimit: new HitRateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
+    clock,
+  });
   for (const url of ['/1/now.json', '/1/upload']) refuseOtherMethods(app, url, ['POST']);
+  refuseOtherMethods(app, '/1/collect', ['POST', 'OPTIONS']);
+  refuseOtherMethods(app, '/activenow.js', ['GET', 'HEAD']);
   return app;
 }
 

@@ -17,23 +17,37 @@ export const MAX_JSON_DEPTH = 128;
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, (_request, body, done) => {
-    const bytes = body as Buffer;
-    if (bytes.length === 0) return done(null, undefined);
-    if (!isUtf8(bytes)) return done(new ApiError('invalidEncoding'), undefined);
-    if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) return done(new ApiError('invalidJson'), undefined);
-    try {
-      done(
-        null,
-        secureJson.parse(bytes.toString('utf8'), undefined, {
-          protoAction: 'error',
-          constructorAction: 'error',
-        }),
-      );
-    } catch {
-      done(new ApiError('invalidJson'), undefined);
-    }
-  });
+  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, parseJsonBody);
+}
+
+/** A content-type parser of JSON bodies with the checks above, for any media type it is given. */
+export function parseJsonBody(
+  _request: unknown,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  let value: unknown;
+  try {
+    value = decodeJson(body as Buffer);
+  } catch (error) {
+    done(error as Error, undefined);
+    return;
+  }
+  done(null, value);
+}
+
+function decodeJson(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  if (!isUtf8(bytes)) throw new ApiError('invalidEncoding');
+  if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) throw new ApiError('invalidJson');
+  try {
+    return secureJson.parse(bytes.toString('utf8'), undefined, {
+      protoAction: 'error',
+      constructorAction: 'error',
+    });
+  } catch {
+    throw new ApiError('invalidJson');
+  }
 }
 
 /**

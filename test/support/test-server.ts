@@ -25,6 +25,7 @@ export interface TestServerOptions {
   readonly region?: string;
   readonly maxBodyBytes?: number;
   readonly maxInFlight?: number;
+  readonly maxHitsPerSecond?: number;
   readonly horizonSeconds?: number;
   readonly valueCap?: number;
   readonly startAt?: number;
@@ -53,6 +54,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     region,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxInFlight: options.maxInFlight ?? 15,
+    maxHitsPerSecond: options.maxHitsPerSecond,
     horizonSeconds,
     clock: () => clock.now,
   });

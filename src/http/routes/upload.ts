@@ -1,5 +1,6 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseRecords } from '../../ingest/clevertap-records.js';
+import { deriveSession } from '../../ingest/derive-session.js';
 import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
 import { accountOf } from '../request-account.js';
@@ -23,7 +24,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
     const dryRun = parseDryRun(request.query);
     const records = recordsOf(request.body);
     const at = options.clock();
-    const { activities, processed, unprocessed } = parseRecords(records, at);
+    const { activities, processed, unprocessed } = parseRecords(records, at, { deriveSession });
     if (!dryRun && activities.length > 0) await options.store.record(accountOf(request), activities, at);
     return reply
       .type('application/json; charset=utf-8')

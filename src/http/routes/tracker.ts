@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * The browser tracker: `src/web/activenow.js` beside `src/http/` in the sources, `dist/web/` beside
+ * `dist/http/` after a build (the build copies it; it is served as written, never compiled).
+ */
+export const TRACKER_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'activenow.js');
+
+/** The URL is not versioned, so an hour of caching bounds how long a new version takes to reach pages. */
+const CACHE_CONTROL = 'public, max-age=3600';
+
+export interface TrackerScript {
+  readonly body: Buffer;
+  /** Strong: the same bytes are always served, whatever the request. */
+  readonly etag: string;
+}
+
+export function loadTrackerScript(file: string = TRACKER_FILE): TrackerScript {
+  const body = readFileSync(file);
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
+/**
+ * `GET /activenow.js` (and `HEAD`): the tracker, read once when the app is built. Public: any site may
+ * embed it, so no authentication, and CORS and CORP let pages with strict policies load it too.
+ */
+export function registerTrackerRoute(
+  app: FastifyInstance,
+  script: TrackerScript = loadTrackerScript(),
+): void {
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/activenow.js',
+    handler: async (request, reply) => {
+      reply.headers({
+        etag: script.etag,
+        'cache-control': CACHE_CONTROL,
+        'access-control-allow-origin': '*',
+        'cross-origin-resource-policy': 'cross-origin',
+        'x-content-type-options': 'nosniff',
+      });
+      if (matchesAny(request.headers['if-none-match'], script.etag)) return reply.code(304).send();
+      return reply.type('application/javascript; charset=utf-8').send(script.body);
+    },
+  });
+}
+
+/** `If-None-Match` compares weakly (RFC 9110 §13.1.2): `W/"x"` matches `"x"`; `*` matches anything. */
+function matchesAny(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
+}
