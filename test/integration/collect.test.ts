@@ -32,7 +32,8 @@ async function now(s: TestServer): Promise<Record<string, unknown>> {
 
 describe('POST /1/collect', () => {
   it('counts a hit with browser, OS and device from the User-Agent and the source from the referrer', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     const answer = await hit(s, { url: 'https://shop.example/', referrer: 'https://www.google.de/' });
     expect(answer.status).toBe(202);
     expect(answer.text).toBe('');
@@ -55,7 +56,8 @@ describe('POST /1/collect', () => {
   });
 
   it('takes the source from UTM tags, counts each visitor once, and accepts application/json', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     const email = { url: 'https://shop.example/?utm_source=newsletter&utm_medium=email' };
     expect((await hit(s, { ...email, user: 'a' }, SAFARI_IPHONE)).status).toBe(202);
     expect((await hit(s, { ...email, user: 'a', kind: 'heartbeat' }, SAFARI_IPHONE)).status).toBe(202);
@@ -70,13 +72,15 @@ describe('POST /1/collect', () => {
   });
 
   it('accepts a bot hit without counting it', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     expect((await hit(s, { url: 'https://shop.example/' }, GOOGLEBOT)).status).toBe(202);
     expect((await now(s)).count).toBe(0);
   });
 
   it('refuses a wrong token, a passcode in place of the token, and an unknown account, with CORS', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     for (const fields of [
       { token: 'pt_AAAAAAAAAAAAAAAAAAAAAAAA' },
       { token: s.account.passcode },
@@ -95,7 +99,8 @@ describe('POST /1/collect', () => {
   });
 
   it('refuses bad bodies with the envelope and changes nothing', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     const cases: [Record<string, unknown> | string, string, number, string][] = [
       [{ extra: 1 }, 'text/plain', 400, 'Invalid parameter extra: unknown field'],
       [{ kind: 'click' }, 'text/plain', 400, 'Invalid parameter kind'],
@@ -119,7 +124,8 @@ describe('POST /1/collect', () => {
   });
 
   it('limits hits per account: bursts up to twice the rate, then 429 with Retry-After', async () => {
-    const s = (server = await startTestServer({ maxHitsPerSecond: 3 }));
+    const s = await startTestServer({ maxHitsPerSecond: 3 });
+    server = s;
     const statuses: number[] = [];
     for (let k = 0; k < 8; k++) statuses.push((await hit(s, { user: `v${k}` })).status);
     // A burst of 6 is allowed; a little refill may let one more through on a slow machine.
@@ -131,7 +137,8 @@ describe('POST /1/collect', () => {
   });
 
   it('answers a CORS preflight, and other methods with 405', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     const preflight = await fetch(`${s.url}/1/collect`, { method: 'OPTIONS' });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
@@ -144,7 +151,8 @@ describe('POST /1/collect', () => {
 
 describe('POST /1/upload with session.ua, referrer and url', () => {
   it('derives the values a record does not state, and drops bots', async () => {
-    const s = (server = await startTestServer());
+    const s = await startTestServer();
+    server = s;
     const records = [
       {
         identity: 'u1',
