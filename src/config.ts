@@ -6,6 +6,7 @@ import {
   MIN_HORIZON_SECONDS,
 } from './engine/active-users-engine.js';
 import { DEFAULT_MAX_HITS_PER_SECOND } from './http/hit-rate-limit.js';
+import { DEFAULT_MAX_STREAMS } from './http/now-stream-hub.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -50,6 +51,7 @@ const serveSchema = z.object({
   maxBodyBytes: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
   maxInFlight: positiveInt(10_000).default(15),
   maxHitsPerSecond: positiveInt(1_000_000).default(DEFAULT_MAX_HITS_PER_SECOND),
+  maxStreams: positiveInt(10_000).default(DEFAULT_MAX_STREAMS),
   horizonSeconds: z.coerce
     .number()
     .int()
@@ -87,6 +89,20 @@ const clientSchema = z.object({
 });
 export type ClientConfig = Readonly<z.infer<typeof clientSchema>>;
 
+/** Options of `simulate`: a server and account, and the shape of the traffic. */
+const simulateSchema = clientSchema.pick({ url: true, account: true, passcode: true }).extend({
+  users: positiveInt(10_000_000).default(1000),
+  rate: z.coerce.number().positive().max(100_000).default(20),
+  /** Seconds; absent: until interrupted. */
+  duration: z.coerce
+    .number()
+    .positive()
+    .max(365 * 24 * 3600)
+    .optional(),
+  seed: z.coerce.number().int().min(0).max(0xffffffff).optional(),
+});
+export type SimulateConfig = Readonly<z.infer<typeof simulateSchema>>;
+
 export type ConfigSource = {
   /** Parsed command-line flags, camelCase; undefined when not given. */
   readonly flags: Readonly<Record<string, unknown>>;
@@ -110,6 +126,10 @@ export function loadStorageConfig(source: ConfigSource): StorageConfig {
 
 export function loadClientConfig(source: ConfigSource): ClientConfig {
   return parse(clientSchema, source);
+}
+
+export function loadSimulateConfig(source: ConfigSource): SimulateConfig {
+  return parse(simulateSchema, source);
 }
 
 /** `maxBodyBytes` → `ACTIVENOW_MAX_BODY_BYTES`. */

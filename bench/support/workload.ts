@@ -6,7 +6,7 @@
 
 import type { Activity } from '../../src/model/activity.js';
 import { APP_BROWSER } from '../../src/model/dimensions.js';
-import { seededRandom } from '../../test/support/seeded-random.js';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 
 export const T0 = 1_700_000_000;
 const ID_LENGTH = 16;

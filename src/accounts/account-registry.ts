@@ -43,5 +43,10 @@ export interface AccountRegistry {
   /** Removes one passcode; false if the account or passcode is unknown. */
   revokePasscode(id: string, passcode: string): Promise<boolean>;
   delete(id: string): Promise<boolean>;
+  /**
+   * The key that signs read tokens (`POST /1/now/token`): 32 random bytes, created once per storage
+   * by whichever registry asks first, so every node on the same storage signs and checks alike.
+   */
+  readTokenKey(): Promise<Buffer>;
   close(): Promise<void>;
 }

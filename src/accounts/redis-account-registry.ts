@@ -7,7 +7,9 @@ import {
   generateAccountId,
   generatePasscode,
   generatePublicToken,
+  generateReadTokenKey,
   matchesAnyDigest,
+  READ_TOKEN_KEY_BYTES,
 } from './secrets.js';
 
 export interface RedisAccountRegistryOptions {
@@ -26,6 +28,8 @@ const DELETE = loadLuaScript('account-delete-2.lua');
 /** All account keys share one hash tag: few and small, and created or deleted atomically. */
 const IDS_KEY = 'an:{accounts}:ids';
 const accountKey = (id: string) => `an:{accounts}:account:${id}`;
+/** The read-token signing key, hex; set once (NX) by the first node that needs it. */
+const READ_TOKEN_KEY = 'an:{accounts}:read-token-key';
 const PASSCODE_FIELD = 'p:';
 /** Accounts (known or not) remembered at most; the cache is cleared beyond, so unknown ids cannot grow it. */
 const MAX_CACHED = 10_000;
@@ -47,6 +51,7 @@ export class RedisAccountRegistry implements AccountRegistry {
   private readonly now: () => number;
   private readonly cacheMs: number;
   private readonly ownsConnection: boolean;
+  private readKey: Buffer | undefined;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -131,6 +136,17 @@ export class RedisAccountRegistry implements AccountRegistry {
     const removed = await this.connection.runScript(DELETE, [IDS_KEY, accountKey(id)], [id]);
     this.cache.delete(id);
     return Number(removed) > 0;
+  }
+
+  async readTokenKey(): Promise<Buffer> {
+    if (this.readKey !== undefined) return this.readKey;
+    const candidate = generateReadTokenKey().toString('hex');
+    await this.connection.send(READ_TOKEN_KEY, ['SET', READ_TOKEN_KEY, candidate, 'NX']);
+    const stored = await this.connection.send(READ_TOKEN_KEY, ['GET', READ_TOKEN_KEY]);
+    const key = typeof stored === 'string' ? Buffer.from(stored, 'hex') : Buffer.alloc(0);
+    if (key.length !== READ_TOKEN_KEY_BYTES) throw new Error(`${READ_TOKEN_KEY} in Redis is damaged`);
+    this.readKey = key;
+    return key;
   }
 
   async close(): Promise<void> {

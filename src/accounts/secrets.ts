@@ -14,6 +14,9 @@ export const SECRET_BYTES = 18;
 /** Makes public tokens recognisable (in logs, in page sources, by secret scanners). */
 export const PUBLIC_TOKEN_PREFIX = 'pt_';
 
+/** Bytes of the key that signs read tokens. */
+export const READ_TOKEN_KEY_BYTES = 32;
+
 /** Secrets longer than this cannot be ours; they are rejected without hashing megabytes. */
 export const MAX_SECRET_LENGTH = 256;
 
@@ -45,6 +48,11 @@ export function generatePasscode(): string {
 /** A random public token: `pt_` then {@link SECRET_BYTES} bytes, base64url. */
 export function generatePublicToken(): string {
   return PUBLIC_TOKEN_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+/** A fresh random key for signing read tokens. */
+export function generateReadTokenKey(): Buffer {
+  return randomBytes(READ_TOKEN_KEY_BYTES);
 }
 
 /** True for strings shaped like the passcodes {@link generatePasscode} makes. */

@@ -7,7 +7,9 @@ import {
   generateAccountId,
   generatePasscode,
   generatePublicToken,
+  generateReadTokenKey,
   matchesAnyDigest,
+  READ_TOKEN_KEY_BYTES,
 } from './secrets.js';
 
 /** Bumped when the tables below change shape; a newer file is refused rather than misread. */
@@ -75,6 +77,13 @@ CREATE TABLE IF NOT EXISTS account_passcode (
   PRIMARY KEY (account_id, digest)
 ) WITHOUT ROWID;
 
+-- Secrets of the installation rather than of an account (the read-token signing key); adding
+-- this table changes nothing an older activenow reads, so the schema version stays.
+CREATE TABLE IF NOT EXISTS account_secret (
+  name  TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
 CREATE TRIGGER IF NOT EXISTS account_ai AFTER INSERT ON account
   BEGIN UPDATE account_meta SET value = value + 1 WHERE key = 'generation'; END;
 CREATE TRIGGER IF NOT EXISTS account_au AFTER UPDATE ON account
@@ -106,6 +115,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
   private snapshot: Snapshot | undefined;
   private dataVersion = -1;
   private closed = false;
+  private readKey: Buffer | undefined;
 
   private readonly dataVersionStmt: Database.Statement<[], number>;
   private readonly generationStmt: Database.Statement<[], number>;
@@ -119,6 +129,8 @@ export class SqliteAccountRegistry implements AccountRegistry {
   private readonly deletePasscodeStmt: Database.Statement<[string, Buffer]>;
   private readonly deleteAllPasscodesStmt: Database.Statement<[string]>;
   private readonly deleteAccountStmt: Database.Statement<[string]>;
+  private readonly secretStmt: Database.Statement<[string], Buffer>;
+  private readonly insertSecretStmt: Database.Statement<[string, Buffer]>;
 
   constructor(path: string, options: SqliteAccountRegistryOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -165,6 +177,8 @@ export class SqliteAccountRegistry implements AccountRegistry {
     this.deletePasscodeStmt = db.prepare('DELETE FROM account_passcode WHERE account_id = ? AND digest = ?');
     this.deleteAllPasscodesStmt = db.prepare('DELETE FROM account_passcode WHERE account_id = ?');
     this.deleteAccountStmt = db.prepare('DELETE FROM account WHERE id = ?');
+    this.secretStmt = db.prepare<[string], Buffer>('SELECT value FROM account_secret WHERE name = ?').pluck();
+    this.insertSecretStmt = db.prepare('INSERT OR IGNORE INTO account_secret (name, value) VALUES (?, ?)');
   }
 
   async create(account: NewAccount): Promise<AccountCredentials> {
@@ -248,6 +262,22 @@ export class SqliteAccountRegistry implements AccountRegistry {
     return removed;
   }
 
+  async readTokenKey(): Promise<Buffer> {
+    this.assertOpen();
+    if (this.readKey !== undefined) return this.readKey;
+    let key = this.secretStmt.get(READ_TOKEN_KEY_NAME);
+    if (key === undefined) {
+      // Whoever inserts first wins; everyone then reads the winner's key.
+      this.insertSecretStmt.run(READ_TOKEN_KEY_NAME, generateReadTokenKey());
+      key = this.secretStmt.get(READ_TOKEN_KEY_NAME);
+    }
+    if (!Buffer.isBuffer(key) || key.length !== READ_TOKEN_KEY_BYTES) {
+      throw new Error('the read-token key in the accounts file is damaged');
+    }
+    this.readKey = key;
+    return key;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -320,6 +350,8 @@ export class SqliteAccountRegistry implements AccountRegistry {
     if (this.closed) throw new Error('account registry is closed');
   }
 }
+
+const READ_TOKEN_KEY_NAME = 'read_token_key';
 
 /** An error that names the file, so an operator knows which one to look at. */
 function openError(path: string, error: unknown): Error {

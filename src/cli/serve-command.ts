@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type Backend, openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import { buildApp, systemClock } from '../http/app.js';
+import { type Demo, startDemo } from './demo.js';
 import { addStorageOptions } from './storage-options.js';
 
 /** How often the backend's housekeeping runs (embedded: forgetting users that left the horizon). */
@@ -16,6 +17,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-body-bytes <n>', 'largest request body (default 1048576)')
     .option('--max-in-flight <n>', 'requests in flight per account before 429 (default 15)')
     .option('--max-hits-per-second <n>', 'browser hits per second and account before 429 (default 1000)')
+    .option('--max-streams <n>', 'open /1/now/stream streams per account before 429 (default 10)')
     .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
     .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default info)')
@@ -25,8 +27,6 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(config: ServeConfig): Promise<void> {
-  if (config.demo)
-    throw new Error('--demo is not available in this version (it comes with the traffic simulator)');
   let log: ((error: Error) => void) | undefined;
   const backend = openBackend(config, { onStorageError: (error) => log?.(error) });
   const app = buildApp({
@@ -36,13 +36,16 @@ async function serve(config: ServeConfig): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     maxInFlight: config.maxInFlight,
     maxHitsPerSecond: config.maxHitsPerSecond,
+    nowStream: { maxStreams: config.maxStreams },
     horizonSeconds: config.horizonSeconds,
     logger: { level: config.logLevel },
   });
   log = (error) => app.log.warn({ err: error }, 'storage connection problem');
   const maintenance = setInterval(() => backend.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
+  let demo: Demo | undefined;
   const stop = async () => {
+    await demo?.stop();
     clearInterval(maintenance);
     await app.close();
     await backend.close();
@@ -63,8 +66,25 @@ async function serve(config: ServeConfig): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(`listening on http://${host}:${port}\n`);
+  if (config.demo) {
+    demo = await startDemo(backend.accounts, {
+      url: `http://${loopbackFor(host)}:${port}`,
+      region: config.region,
+      onError: (error) => app.log.error({ err: error }, 'demo traffic stopped'),
+    }).catch(async (error: unknown) => {
+      await stop();
+      throw error;
+    });
+  }
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+/** An address the server can reach itself at, when it listens on every interface. */
+function loopbackFor(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '[::]') return '[::1]';
+  return host;
 }
 
 /** On a first start there is no account: make one so the README's curl works straight away. */

@@ -13,10 +13,12 @@ import { errorHandler, sendError } from './error-envelope.js';
 import { DEFAULT_MAX_HITS_PER_SECOND, HitRateLimit } from './hit-rate-limit.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
+import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
 import { decorateRequestAccount } from './request-account.js';
 import { registerCollectRoute } from './routes/collect.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
+import { registerNowStreamRoutes } from './routes/now-stream.js';
 import { registerTrackerRoute } from './routes/tracker.js';
 import { registerUploadRoute } from './routes/upload.js';
 import { assertReady } from './store-readiness.js';
@@ -31,6 +33,8 @@ export interface AppOptions {
   readonly horizonSeconds: number;
   /** Browser hits accepted per second and account on average (bursts up to twice). */
   readonly maxHitsPerSecond?: number;
+  /** Limits and timing of `GET /1/now/stream` (open streams per account, interval, keep-alive). */
+  readonly nowStream?: NowStreamOptions;
   /** Current time, epoch seconds; injectable for tests. */
   readonly clock?: () => number;
   readonly logger?: FastifyServerOptions['logger'];
@@ -78,6 +82,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerNowRoute(app, { guard, store: options.store, horizonSeconds: options.horizonSeconds, clock });
   registerUploadRoute(app, { guard, store: options.store, clock });
+  const hub = new NowStreamHub(options.store, clock, options.nowStream, (error) =>
+    app.log.warn({ err: error }, 'now stream: computing the result failed'),
+  );
+  // Open streams never finish on their own: end them first, or close would wait for them.
+  app.addHook('preClose', (done) => {
+    hub.close();
+    done();
+  });
+  registerNowStreamRoutes(app, {
+    guard,
+    store: options.store,
+    accounts: options.accounts,
+    region: options.region,
+    hub,
+    clock,
+  });
   registerHealthRoutes(app, options.store);
   registerTrackerRoute(app);
   registerCollectRoute(app, {
@@ -88,6 +108,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     clock,
   });
   for (const url of ['/1/now.json', '/1/upload']) refuseOtherMethods(app, url, ['POST']);
+  refuseOtherMethods(app, '/1/now/token', ['POST']);
+  refuseOtherMethods(app, '/1/now/stream', ['GET']);
   refuseOtherMethods(app, '/1/collect', ['POST', 'OPTIONS']);
   refuseOtherMethods(app, '/activenow.js', ['GET', 'HEAD']);
   return app;

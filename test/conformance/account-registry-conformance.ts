@@ -508,6 +508,25 @@ export function describeAccountRegistryConformance(name: string, harness: Accoun
         expect(await one.get(b.id)).toBeUndefined();
       });
 
+      it('share one read-token key, created once and kept', async () => {
+        const { registry: one, storage } = await open();
+        const two = await storage.openAnother();
+        // Both ask at once, before any key exists: they must still agree.
+        const [a, b] = await Promise.all([one.readTokenKey(), two.readTokenKey()]);
+        expect(a).toBeInstanceOf(Buffer);
+        expect(a).toHaveLength(32);
+        expect(b.equals(a)).toBe(true);
+        expect((await one.readTokenKey()).equals(a)).toBe(true);
+        const later = await storage.openAnother();
+        expect((await later.readTokenKey()).equals(a)).toBe(true);
+        const reopened = await storage.reopen();
+        expect((await reopened.readTokenKey()).equals(a)).toBe(true);
+
+        // Other storage, other key.
+        const { registry: elsewhere } = await open();
+        expect((await elsewhere.readTokenKey()).equals(a)).toBe(false);
+      });
+
       it('a registry opened later finds everything at once', async () => {
         const { registry, storage } = await open();
         const a = await registry.create({ name: 'A', region: 'eu1' });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 import {
   type Answer,
   CliProcesses,
@@ -10,7 +11,6 @@ import {
   postJson,
   type ServerProcess,
 } from '../support/cli-process.js';
-import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * DESIGN.md §5: an acknowledged upload survives `kill -9` of the server, and §3: nothing is

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 import {
   type Answer,
   CliProcesses,
@@ -18,7 +19,6 @@ import {
   startRedisCluster,
   startRedisServer,
 } from '../support/redis-servers.js';
-import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * Several stateless `activenow serve` processes sharing one Redis (and one Redis Cluster), as an

@@ -8,12 +8,12 @@ import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registr
 import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { CliProcesses, freePort, getJson, postJson, untilOutput } from '../support/cli-process.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The embedded store across restarts, in process, with explicit times: what a restart brings back

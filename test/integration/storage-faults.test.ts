@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import {
@@ -22,7 +23,6 @@ import {
   postJson,
   type ServerProcess,
 } from '../support/cli-process.js';
-import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The real server over damaged or failing storage. It must refuse to start, or answer 503, with a

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
 import { buildApp } from '../../src/http/app.js';
+import type { NowStreamOptions } from '../../src/http/now-stream-hub.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
@@ -29,6 +30,8 @@ export interface TestServerOptions {
   readonly horizonSeconds?: number;
   readonly valueCap?: number;
   readonly startAt?: number;
+  /** Limits and timing of `/1/now/stream`. */
+  readonly nowStream?: NowStreamOptions;
 }
 
 /**
@@ -55,6 +58,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     maxInFlight: options.maxInFlight ?? 15,
     maxHitsPerSecond: options.maxHitsPerSecond,
+    nowStream: options.nowStream,
     horizonSeconds,
     clock: () => clock.now,
   });

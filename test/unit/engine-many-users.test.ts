@@ -4,8 +4,8 @@ import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen
 import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery } from '../../src/model/now-query.js';
+import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * The engine against the brute-force oracle with hundreds of users, which the property tests (a few

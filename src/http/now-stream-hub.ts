@@ -1,0 +1,184 @@
+import type { ServerResponse } from 'node:http';
+import { ApiError } from '../model/api-errors.js';
+import { DIMENSIONS } from '../model/dimensions.js';
+import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
+import type { Store } from '../store/store.js';
+import { renderNow } from './render-now.js';
+
+/** What every stream carries: the default window with every split, user_type and the timeline. */
+export const STREAM_QUERY: NowQuery = Object.freeze({
+  window: DEFAULT_WINDOW_SECONDS,
+  userType: true,
+  splits: DIMENSIONS,
+  timeline: true,
+});
+
+export const DEFAULT_MAX_STREAMS = 10;
+export const DEFAULT_STREAM_INTERVAL_MS = 1000;
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/** Bytes a stream may have waiting for its reader when the next event is due; beyond, it is dropped. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024;
+
+const KEEP_ALIVE = ': keep-alive\n\n';
+
+export interface NowStreamOptions {
+  /** Open streams per account (on this node) before 429. */
+  readonly maxStreams?: number;
+  /** How often each account's result is computed. */
+  readonly intervalMs?: number;
+  /** Longest silence before a keep-alive comment. */
+  readonly keepAliveMs?: number;
+  readonly maxBufferedBytes?: number;
+}
+
+interface Stream {
+  readonly response: ServerResponse;
+  /** The data of the last event sent; undefined before the first. */
+  last: string | undefined;
+  /** Date.now() of the last write. */
+  wroteAt: number;
+}
+
+/** The streams of one account and the timer that computes their result. */
+interface Poller {
+  readonly account: string;
+  readonly streams: Set<Stream>;
+  readonly timer: NodeJS.Timeout;
+  running: boolean;
+  /** A stream opened while a computation ran: compute again at once, for it. */
+  again: boolean;
+}
+
+/**
+ * The `/1/now/stream` fan-out: one poller per account computes the stream result once per interval
+ * and sends it to each of the account's streams whose last event differs; quiet streams get a
+ * keep-alive comment. A reader that lets more than `maxBufferedBytes` pile up is dropped.
+ */
+export class NowStreamHub {
+  private readonly pollers = new Map<string, Poller>();
+  private readonly maxStreams: number;
+  private readonly intervalMs: number;
+  private readonly keepAliveMs: number;
+  private readonly maxBufferedBytes: number;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number,
+    options: NowStreamOptions = {},
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
+    this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+    this.intervalMs = options.intervalMs ?? DEFAULT_STREAM_INTERVAL_MS;
+    this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
+
+  /** Throws 429 when the account already has its maximum of streams (or 503 once closing). */
+  assertRoom(account: string): void {
+    if (this.closed) throw new ApiError('notReady');
+    if ((this.pollers.get(account)?.streams.size ?? 0) >= this.maxStreams) {
+      throw new ApiError('tooManyStreams', { max: this.maxStreams }, { 'retry-after': '1' });
+    }
+  }
+
+  /**
+   * Starts streaming to `response` (headers are written here). Its first event follows as soon as
+   * the result is computed; the stream leaves the hub when the response closes.
+   */
+  open(account: string, response: ServerResponse): void {
+    this.assertRoom(account);
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+      connection: 'close',
+    });
+    response.flushHeaders();
+    const stream: Stream = { response, last: undefined, wroteAt: Date.now() };
+    let poller = this.pollers.get(account);
+    if (poller === undefined) {
+      const timer = setInterval(() => void this.tick(account, false), this.intervalMs);
+      timer.unref();
+      poller = { account, streams: new Set(), timer, running: false, again: false };
+      this.pollers.set(account, poller);
+    }
+    poller.streams.add(stream);
+    response.once('close', () => this.remove(account, stream));
+    void this.tick(account, true);
+  }
+
+  /** Open streams of an account on this node. */
+  streamCount(account: string): number {
+    return this.pollers.get(account)?.streams.size ?? 0;
+  }
+
+  /** Ends every stream and stops every poller; later opens are refused. */
+  close(): void {
+    this.closed = true;
+    const pollers = [...this.pollers.values()];
+    this.pollers.clear();
+    for (const poller of pollers) {
+      clearInterval(poller.timer);
+      const streams = [...poller.streams];
+      poller.streams.clear();
+      for (const stream of streams) stream.response.end();
+    }
+  }
+
+  private remove(account: string, stream: Stream): void {
+    const poller = this.pollers.get(account);
+    if (poller === undefined || !poller.streams.delete(stream)) return;
+    if (poller.streams.size === 0) {
+      clearInterval(poller.timer);
+      this.pollers.delete(account);
+    }
+  }
+
+  /**
+   * Computes the account's result and sends it to the streams open when the computation started
+   * (so a new stream's first event is never older than the stream). `forNewStream` runs at once,
+   * or right after a running computation; a timer tick is skipped while one runs.
+   */
+  private async tick(account: string, forNewStream: boolean): Promise<void> {
+    const poller = this.pollers.get(account);
+    if (poller === undefined) return;
+    if (poller.running) {
+      if (forNewStream) poller.again = true;
+      return;
+    }
+    poller.running = true;
+    const targets = [...poller.streams];
+    let data: string | undefined;
+    try {
+      data = `data: ${renderNow(await this.store.now(account, STREAM_QUERY, this.clock()))}\n\n`;
+    } catch (error) {
+      // Storage trouble: the streams stay open (keep-alive only) and the next tick tries again.
+      this.onError(error);
+    }
+    poller.running = false;
+    const now = Date.now();
+    for (const stream of targets) {
+      if (!poller.streams.has(stream)) continue;
+      if (stream.response.destroyed || stream.response.writableEnded) {
+        this.remove(account, stream);
+        continue;
+      }
+      const send = data !== undefined && data !== stream.last;
+      if (!send && now - stream.wroteAt < this.keepAliveMs) continue;
+      if (stream.response.writableLength > this.maxBufferedBytes) {
+        // A reader this far behind is not reading: drop it rather than buffer without limit.
+        stream.response.destroy();
+        this.remove(account, stream);
+        continue;
+      }
+      stream.response.write(send ? data : KEEP_ALIVE);
+      if (send) stream.last = data;
+      stream.wroteAt = now;
+    }
+    if (poller.again && this.pollers.get(account) === poller) {
+      poller.again = false;
+      await this.tick(account, true);
+    }
+  }
+}
