@@ -16,6 +16,7 @@ import { registerJsonBodyParser } from './json-body-parser.js';
 import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
 import { decorateRequestAccount } from './request-account.js';
 import { registerCollectRoute } from './routes/collect.js';
+import { DASHBOARD_URLS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
 import { registerNowStreamRoutes } from './routes/now-stream.js';
@@ -100,6 +101,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   registerHealthRoutes(app, options.store);
   registerTrackerRoute(app);
+  registerDashboardRoutes(app);
   registerCollectRoute(app, {
     store: options.store,
     accounts: options.accounts,
@@ -112,6 +114,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   refuseOtherMethods(app, '/1/now/stream', ['GET']);
   refuseOtherMethods(app, '/1/collect', ['POST', 'OPTIONS']);
   refuseOtherMethods(app, '/activenow.js', ['GET', 'HEAD']);
+  for (const url of DASHBOARD_URLS) refuseOtherMethods(app, url, ['GET']);
   return app;
 }
 

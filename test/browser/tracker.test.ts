@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -8,50 +7,18 @@ import {
   chromium,
   devices,
 } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { CHROMIUM, describeWithChromium, LAUNCH_ARGS } from '../support/chromium.js';
 import { credentials, post, startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
  * The tracker (`GET /activenow.js`) in a real Chromium: pages of a local site, on another origin than
  * the API as on a real site, embed the snippet; counts are read back through `POST /1/now.json`.
- * Only loopback is used, and no browser is ever downloaded: Debian's chromium package is driven by
- * playwright-core.
+ * Only loopback is used, and no browser is ever downloaded (test/support/chromium.ts).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // No name but the loopback address resolves: nothing can reach the network, even by mistake.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 const GOOGLE = 'https://www.google.com/';
 /** How long a hit may take to reach the server: beacons are asynchronous. */
 const HIT_DEADLINE_MS = 10_000;
-
-/** `describe` for suites that need Chromium: skipped with a warning, or failing under ACTIVENOW_REQUIRE_BROWSER=1. */
-function describeWithChromium(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) {
-    describe(name, body);
-    return;
-  }
-  const why = `${CHROMIUM} not found (Debian: apt-get install chromium)`;
-  if (process.env.ACTIVENOW_REQUIRE_BROWSER === '1') {
-    describe(name, () => {
-      it('has Chromium to test in', () => {
-        throw new Error(`${why}; ACTIVENOW_REQUIRE_BROWSER=1 requires it`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPED "${name}": ${why}. Set ACTIVENOW_REQUIRE_BROWSER=1 to make this a failure. ***\n`,
-  );
-  describe.skip(name, body);
-}
 
 interface Site {
   /** e.g. http://127.0.0.1:41235 */

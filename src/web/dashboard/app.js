@@ -1,0 +1,265 @@
+/*! activenow live dashboard (docs/api.md: GET /dashboard): POST /1/now/token, then GET /1/now/stream?token= */
+(() => {
+  const d = document;
+  const $ = (id) => d.getElementById(id);
+  const SVG = 'http://www.w3.org/2000/svg';
+  const KEY = 'activenow:dashboard';
+  const SPLITS = ['session_source', 'browser', 'os', 'device'];
+  /** Bars per split; the rest are summed into one "Other values" bar. */
+  const TOP = 7;
+  /** A token is renewed (and the stream reopened with it) this long before it expires. */
+  const RENEW_EARLY_S = 30;
+  const MAX_RETRY_MS = 30000;
+
+  const form = $('sign-in');
+  const live = $('live');
+  const error = $('error');
+  const statusLine = $('status');
+  const signOutButton = $('sign-out');
+  const submit = form.querySelector('button[type="submit"]');
+
+  /** { account, passcode } while signed in: in sessionStorage (this tab only), never in the URL. */
+  let creds = null;
+  let signedIn = false;
+  let source = null;
+  let renewTimer = 0;
+  let retryTimer = 0;
+  let retryMs = 1000;
+  /** Bumped by every (re)connect and sign-out: callbacks of an older attempt do nothing. */
+  let generation = 0;
+
+  const load = () => {
+    try {
+      const c = JSON.parse(sessionStorage.getItem(KEY));
+      return c && typeof c.account === 'string' && typeof c.passcode === 'string' ? c : null;
+    } catch (_) {
+      return null;
+    }
+  };
+  const save = (c) => {
+    try {
+      if (c) sessionStorage.setItem(KEY, JSON.stringify(c));
+      else sessionStorage.removeItem(KEY);
+    } catch (_) {}
+  };
+
+  const setStatus = (text, warn) => {
+    statusLine.textContent = text;
+    statusLine.classList.toggle('warn', !!warn);
+  };
+
+  const svg = (name, attrs) => {
+    const el = d.createElementNS(SVG, name);
+    for (const k of Object.keys(attrs)) el.setAttribute(k, String(attrs[k]));
+    return el;
+  };
+  const fmt = (n) => Number(n).toLocaleString('en-US');
+
+  async function requestToken(c) {
+    const response = await fetch('/1/now/token', {
+      method: 'POST',
+      headers: { 'X-CleverTap-Account-Id': c.account, 'X-CleverTap-Passcode': c.passcode },
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {}
+    if (!response.ok || !body || body.status !== 'success' || typeof body.token !== 'string') {
+      const failure = new Error((body && body.error) || `The server answered ${response.status}`);
+      failure.status = response.status;
+      throw failure;
+    }
+    return body;
+  }
+
+  function stop() {
+    generation++;
+    clearTimeout(renewTimer);
+    clearTimeout(retryTimer);
+    if (source) source.close();
+    source = null;
+  }
+
+  function retryLater() {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+  }
+
+  /** A fresh token, then a stream opened with it; the previous stream (if any) is closed. */
+  async function connect() {
+    clearTimeout(renewTimer);
+    clearTimeout(retryTimer);
+    const g = ++generation;
+    let answer;
+    try {
+      answer = await requestToken(creds);
+    } catch (failure) {
+      if (g !== generation) return;
+      if (!signedIn) return showSignIn(failure.message);
+      // Credentials refused (passcode revoked, account deleted): back to the form.
+      if (failure.status === 401 || failure.status === 403) return signOut(failure.message);
+      setStatus('reconnecting…', true);
+      return retryLater();
+    }
+    if (g !== generation) return;
+    if (source) source.close();
+    const stream = new EventSource(`/1/now/stream?token=${encodeURIComponent(answer.token)}`);
+    source = stream;
+    stream.onmessage = (event) => {
+      if (g !== generation) return;
+      retryMs = 1000;
+      setStatus('live');
+      try {
+        render(JSON.parse(event.data));
+      } catch (_) {}
+    };
+    stream.onerror = () => {
+      if (g !== generation) return;
+      setStatus('reconnecting…', true);
+      // CONNECTING: EventSource retries by itself. CLOSED: refused (token expired, too many streams):
+      // a new token, after a growing pause.
+      if (stream.readyState === EventSource.CLOSED) retryLater();
+    };
+    const ttl = Number(answer.expires_in) || 300;
+    renewTimer = setTimeout(connect, Math.max(5, ttl - RENEW_EARLY_S) * 1000);
+    if (!signedIn) {
+      signedIn = true;
+      save(creds);
+      form.hidden = true;
+      live.hidden = false;
+      signOutButton.hidden = false;
+      setStatus('connecting…');
+      submit.disabled = false;
+    }
+  }
+
+  function showSignIn(message) {
+    signedIn = false;
+    creds = null;
+    live.hidden = true;
+    signOutButton.hidden = true;
+    form.hidden = false;
+    submit.disabled = false;
+    error.textContent = message || '';
+    setStatus('');
+    d.title = 'activenow — live';
+  }
+
+  function signOut(message) {
+    stop();
+    save(null);
+    form.elements.passcode.value = '';
+    showSignIn(message);
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const account = form.elements.account.value.trim();
+    const passcode = form.elements.passcode.value;
+    if (!account || !passcode) return;
+    stop();
+    creds = { account, passcode };
+    error.textContent = '';
+    submit.disabled = true;
+    setStatus('signing in…');
+    connect();
+  });
+  signOutButton.addEventListener('click', () => signOut(''));
+
+  function render(data) {
+    const count = Number(data.count) || 0;
+    $('count').textContent = fmt(count);
+    d.title = `${fmt(count)} active — activenow`;
+    renderUsers(data.user_type || { new: 0, returning: 0 }, count);
+    for (const dim of SPLITS) renderBars($(dim), data[dim] || {}, count);
+    renderTimeline(data.timeline || []);
+  }
+
+  function renderUsers(userType, count) {
+    $('new-count').textContent = fmt(userType.new);
+    $('returning-count').textContent = fmt(userType.returning);
+    const bar = $('users-bar');
+    bar.textContent = '';
+    if (count <= 0) return;
+    const w = (userType.new / count) * 100;
+    bar.appendChild(svg('rect', { class: 'new', x: 0, y: 0, width: w, height: 8 }));
+    bar.appendChild(svg('rect', { class: 'returning', x: w, y: 0, width: 100 - w, height: 8 }));
+  }
+
+  /** One bar per value, as a share of all active users; values come sorted by count from the server. */
+  function renderBars(list, split, count) {
+    let entries = Object.keys(split).map((k) => [k, split[k]]);
+    if (entries.length > TOP) {
+      const rest = entries.slice(TOP - 1).reduce((sum, e) => sum + e[1], 0);
+      entries = entries.slice(0, TOP - 1).concat([[`${entries.length - TOP + 1} other values`, rest]]);
+    }
+    const items = entries.map(([value, n]) => {
+      const li = d.createElement('li');
+      li.dataset.value = value;
+      const label = d.createElement('span');
+      label.className = 'label';
+      label.textContent = value;
+      label.title = value;
+      const num = d.createElement('span');
+      num.className = 'value';
+      num.textContent = fmt(n);
+      const bar = svg('svg', { viewBox: '0 0 100 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+      bar.appendChild(svg('rect', { class: 'track', x: 0, y: 0, width: 100, height: 8, rx: 2 }));
+      const share = count > 0 ? Math.max((n / count) * 100, 0.5) : 0;
+      bar.appendChild(svg('rect', { class: 'bar', x: 0, y: 0, width: share, height: 8, rx: 2 }));
+      li.append(label, num, bar);
+      return li;
+    });
+    if (items.length === 0) {
+      const li = d.createElement('li');
+      const empty = d.createElement('span');
+      empty.className = 'empty';
+      empty.textContent = 'No active users';
+      li.appendChild(empty);
+      items.push(li);
+    }
+    list.replaceChildren(...items);
+  }
+
+  /** A line of users per minute, oldest first, scaled to a round maximum. */
+  function renderTimeline(points) {
+    const chart = $('timeline');
+    const counts = points.map((p) => Number(p.count) || 0);
+    let max = Math.max(1, ...counts);
+    const step = 10 ** Math.floor(Math.log10(max));
+    max = Math.ceil(max / step) * step;
+    const n = counts.length;
+    const x = (i) => (n > 1 ? (i / (n - 1)) * 300 : 0);
+    const y = (c) => 98 - (c / max) * 92;
+    const line = counts.map((c, i) => `${x(i).toFixed(1)},${y(c).toFixed(1)}`).join(' ');
+    const nodes = [
+      svg('line', { class: 'grid-line', x1: 0, x2: 300, y1: y(max), y2: y(max) }),
+      svg('line', { class: 'grid-line', x1: 0, x2: 300, y1: y(max / 2), y2: y(max / 2) }),
+      svg('line', { class: 'grid-line', x1: 0, x2: 300, y1: y(0), y2: y(0) }),
+    ];
+    if (n > 0) {
+      nodes.push(svg('polygon', { class: 'area', points: `0,${y(0)} ${line} ${x(n - 1)},${y(0)}` }));
+      nodes.push(svg('polyline', { class: 'stroke', points: line }));
+    }
+    chart.replaceChildren(...nodes);
+    const latest = n > 0 ? counts[n - 1] : 0;
+    chart.setAttribute(
+      'aria-label',
+      `Active users per minute, last ${n} minutes: peak ${fmt(Math.max(0, ...counts))}, this minute ${fmt(latest)}`,
+    );
+    $('timeline-max').textContent = `max ${fmt(max)}`;
+    $('timeline-start').textContent = `−${n} min`;
+  }
+
+  creds = load();
+  if (creds) {
+    form.elements.account.value = creds.account;
+    setStatus('signing in…');
+    connect();
+  } else {
+    showSignIn('');
+  }
+})();
