@@ -181,6 +181,12 @@ export interface Answer {
 }
 
 /** POSTs JSON with an account's credentials. */
+/**
+ * How long a request may go unanswered before it fails. Node's fetch has been seen to wait forever
+ * for a request whose server was SIGKILLed while the connection was being set up.
+ */
+const REQUEST_PATIENCE_MS = 10_000;
+
 export async function postJson(url: string, account: Credentials, body: unknown): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
@@ -190,6 +196,7 @@ export async function postJson(url: string, account: Credentials, body: unknown)
       'Content-Type': 'application/json',
     },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(REQUEST_PATIENCE_MS),
   });
   return answer(response);
 }
