@@ -6,7 +6,7 @@ import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../sr
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import type { Store } from '../../src/store/store.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
+import { type ActSpec, activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
 
 /**
  * The store conformance suite (DESIGN.md §6): every backend must pass it unchanged. It talks to a
@@ -218,16 +218,6 @@ function timeline(lastMinuteStart: number, counts: Record<number, number>): Time
 const POOL_USERS = ['u0', 'u1', 'u:2', '{u3}', 'é4-用户', `u5-${'x'.repeat(100)}`];
 /** Values 'a' vs 'A' and 'Other' check code-unit ordering and the fold target. */
 const POOL_VALUES = ['A', 'B', 'C', 'D', 'a', '', UNKNOWN, OTHER];
-
-/** ts = at - offset: negative offsets lie in the future (clamped to `at`), offsets >= H are too old. */
-interface ActSpec {
-  readonly user: number;
-  readonly offset: number;
-  readonly sessionSource?: string;
-  readonly browser?: string;
-  readonly os?: string;
-  readonly device?: string;
-}
 
 type Op =
   | { readonly kind: 'record'; readonly dt: number; readonly account: number; readonly batch: ActSpec[] }

@@ -1,6 +1,20 @@
 import fc from 'fast-check';
 
 /**
+ * One generated activity: user number in a pool, and its age `offset` relative to the time it is
+ * recorded at (ts = at - offset: negative offsets lie in the future and are clamped, offsets >= the
+ * horizon are too old).
+ */
+export interface ActSpec {
+  readonly user: number;
+  readonly offset: number;
+  readonly sessionSource?: string;
+  readonly browser?: string;
+  readonly os?: string;
+  readonly device?: string;
+}
+
+/**
  * How old an activity is relative to the time it is recorded at, for a horizon of `h` seconds:
  * mostly recent, with the edges of minutes, windows and the horizon, future times and far past ones.
  */

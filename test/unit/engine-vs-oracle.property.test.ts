@@ -6,7 +6,7 @@ import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
+import { type ActSpec, activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
 
 /**
  * The engine against the brute-force oracle on random op sequences: every query of every sequence
@@ -15,16 +15,6 @@ import { activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
  */
 
 const BASE = 1_764_000_000;
-
-/** ts = now - offset: negative offsets are in the future (clamped), offsets >= H are too old. */
-interface ActSpec {
-  readonly user: number;
-  readonly offset: number;
-  readonly sessionSource?: string;
-  readonly browser?: string;
-  readonly os?: string;
-  readonly device?: string;
-}
 
 type Op =
   | { readonly kind: 'record'; readonly dt: number; readonly batch: readonly ActSpec[] }
