@@ -40,9 +40,16 @@ export function isAccountIdShape(value: unknown): value is string {
   return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value);
 }
 
-/** A random passcode: {@link SECRET_BYTES} bytes, base64url (24 characters, header-safe). */
+/**
+ * A random passcode: {@link SECRET_BYTES} bytes, base64url (24 characters, header-safe). Never
+ * starts with `-`, so it can be passed on a command line without being read as an option (this
+ * costs 0.02 bits of its 144).
+ */
 export function generatePasscode(): string {
-  return randomBytes(SECRET_BYTES).toString('base64url');
+  for (;;) {
+    const passcode = randomBytes(SECRET_BYTES).toString('base64url');
+    if (!passcode.startsWith('-')) return passcode;
+  }
 }
 
 /** A random public token: `pt_` then {@link SECRET_BYTES} bytes, base64url. */

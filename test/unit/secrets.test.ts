@@ -75,6 +75,14 @@ describe('passcodes and public tokens', () => {
     expect(isPublicTokenShape(passcode)).toBe(false);
   });
 
+  it('passcodes never start with "-", so command lines do not take them for options', () => {
+    // 1 in 64 plain base64url strings starts with "-"; 20,000 draws would meet ~312 of them.
+    const leading = new Set<string>();
+    for (let i = 0; i < 20_000; i++) leading.add(generatePasscode()[0] ?? '');
+    expect(leading.has('-')).toBe(false);
+    expect(leading.size).toBe(63);
+  });
+
   it('public tokens are pt_ and 24 base64url characters', () => {
     const token = generatePublicToken();
     expect(token).toMatch(/^pt_[A-Za-z0-9_-]{24}$/);
