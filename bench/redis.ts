@@ -26,7 +26,7 @@ import { RedisStore } from '../src/store/redis/redis-store.js';
 import { type RedisServer, redisCommand, startRedisServer } from '../test/support/redis-servers.js';
 import { NaiveLastSeen } from './naive-last-seen.js';
 import { NaiveRedisZsets } from './naive-redis-zsets.js';
-import { pinToOneCore } from './support/pin-to-core.js';
+import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
 import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
 import { type MutableActivity, Workload } from './support/workload.js';
 
@@ -176,10 +176,7 @@ async function scriptMicros(server: RedisServer): Promise<number[]> {
 
 /** Gives the server core 0, all threads (the client runs on the last core). */
 async function pinServer(server: RedisServer): Promise<string | undefined> {
-  if (pinnedCore === undefined || os.cpus().length < 2) return undefined;
-  const pid = infoField(await info(server, 'server'), 'process_id');
-  execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
-  return '0';
+  return pinOtherProcess(infoField(await info(server, 'server'), 'process_id'));
 }
 
 /**

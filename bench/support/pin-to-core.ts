@@ -3,7 +3,7 @@
  * measured gets one core of its own and the rest of the machine's noise falls elsewhere. Returns
  * the core pinned to, or undefined when running unpinned.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 
@@ -24,4 +24,14 @@ export function pinToOneCore(extraNodeFlags: readonly string[] = []): string | u
     env: { ...process.env, [PINNED_ENV]: core },
   });
   process.exit(child.status ?? 1);
+}
+
+/**
+ * Moves a running process, all its threads included, to the first core, away from a client pinned
+ * to the last one by {@link pinToOneCore}. Returns the core, or undefined when nothing was pinned.
+ */
+export function pinOtherProcess(pid: number | string): string | undefined {
+  if (process.env[PINNED_ENV] === undefined || os.cpus().length < 2) return undefined;
+  execFileSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' });
+  return '0';
 }

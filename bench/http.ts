@@ -1,0 +1,271 @@
+/**
+ * The server over real sockets, as users run it (`activenow serve`, embedded store, default
+ * durability), driven by autocannon:
+ *   1. ingest: `POST /1/upload`, 1000 realistic events per request, concurrent clients;
+ *   2. memory: the server's resident memory at 1M active users;
+ *   3. now.json with every split and the new-user breakdown at 1M active users, against a bare
+ *      `node:http` server answering the same bytes, same connections, same run.
+ *
+ *   npm run bench:http
+ *
+ * The server is moved to core 0 and this process (the load generator) re-executed on core 1, where
+ * taskset exists. Env: BENCH_HTTP_USERS shrinks the run (results files are then left alone).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliProcesses, type Credentials, postJson } from '../test/support/cli-process.js';
+import { type LoadFigures, runLoad } from './support/http-load.js';
+import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
+import { residentBytes } from './support/process-stats.js';
+import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { uploadBodies } from './support/upload-bodies.js';
+import { Workload } from './support/workload.js';
+
+const COMMAND = 'npm run bench:http';
+const FULL_USERS = 1_000_000;
+const USERS = Number(process.env.BENCH_HTTP_USERS ?? FULL_USERS);
+const FULL_RUN = USERS === FULL_USERS;
+const BATCH = 1000;
+const INGEST_CONNECTIONS = 8;
+const INGEST_SECONDS = 15;
+const NOW_CONNECTIONS = 50;
+const NOW_SECONDS = 10;
+const TARGET_INGEST = 1_000_000;
+const TARGET_NOW_RATIO = 0.9;
+const TARGET_NOW_P99_MS = 2;
+const NOW_BODY = JSON.stringify({ user_type: true, session_source: true, browser: true, os: true, device: true });
+
+const pinnedCore = pinToOneCore(['--max-old-space-size=4096']);
+
+function log(message: string): void {
+  process.stderr.write(`[bench:http] ${message}\n`);
+}
+
+function headersOf(account: Credentials): Record<string, string> {
+  return {
+    'X-CleverTap-Account-Id': account.id,
+    'X-CleverTap-Passcode': account.passcode,
+    'Content-Type': 'application/json; charset=utf-8',
+  };
+}
+
+/** Every body once, `INGEST_CONNECTIONS` at a time: all users become active. */
+async function loadAll(url: string, account: Credentials, bodies: readonly Buffer[]): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const response = await fetch(`${url}/1/upload`, { method: 'POST', headers: headersOf(account), body });
+      const text = await response.text();
+      if (response.status !== 200 || !text.includes('"unprocessed":[]'))
+        throw new Error(`upload answered ${response.status}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: INGEST_CONNECTIONS }, worker));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Each connection sends its own share of the bodies in turn, so all of them are used. */
+async function ingest(url: string, pid: number, account: Credentials, bodies: readonly Buffer[]) {
+  return runLoad({
+    url,
+    serverPid: pid,
+    connections: INGEST_CONNECTIONS,
+    seconds: INGEST_SECONDS,
+    headers: headersOf(account),
+    requests: bodies.map((body) => ({ path: '/1/upload', body })),
+    partition: true,
+  });
+}
+
+/** A bare node:http server answering `body` to every request, on core 0 like activenow. */
+async function startBareServer(body: string): Promise<{ url: string; pid: number; stop(): void }> {
+  const source = `
+    const body = Buffer.from(${JSON.stringify(body)});
+    const server = require('node:http').createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+        response.end(body);
+      });
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+  });
+  pinOtherProcess(child.pid as number);
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid as number, stop: () => child.kill() };
+}
+
+function nowLoad(url: string, pid: number, headers: Record<string, string>): Promise<LoadFigures> {
+  return runLoad({
+    url,
+    serverPid: pid,
+    connections: NOW_CONNECTIONS,
+    seconds: NOW_SECONDS,
+    headers,
+    requests: [{ path: '/1/now.json', body: NOW_BODY }],
+  });
+}
+
+function describeLoad(figures: LoadFigures): string {
+  return `${formatInt(figures.requestsPerSecond)} req/s, p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, server CPU ${(figures.serverCpu * 100).toFixed(0)}%, client CPU ${(figures.clientCpu * 100).toFixed(0)}%, non-2xx ${figures.non2xx}, errors ${figures.errors}`;
+}
+
+function assertClean(name: string, figures: LoadFigures): void {
+  if (figures.non2xx > 0 || figures.errors > 0)
+    throw new Error(`${name}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors`);
+}
+
+async function main(): Promise<void> {
+  log(`generating ${formatInt(USERS)} users' events`);
+  const workload = new Workload({
+    users: USERS,
+    activities: 2 * USERS,
+    batchSize: BATCH,
+    spanSeconds: 1,
+    seed: 0x5eed2024,
+  });
+  // Every event carries this time: the whole run stays well inside the five-minute window.
+  const ts = Math.floor(Date.now() / 1000);
+  const bodies = uploadBodies(workload, ts);
+  const bytesPerEvent = bodies.reduce((sum, body) => sum + body.length, 0) / workload.shape.activities;
+
+  const dir = mkdtempSync(join(tmpdir(), 'activenow-bench-http-'));
+  const processes = new CliProcesses();
+  try {
+    const server = await processes.serve(
+      ['--data-dir', dir, '--port', '0', '--max-in-flight', String(NOW_CONNECTIONS * 2), '--log-level', 'warn'],
+      {},
+    );
+    const pid = server.child.pid as number;
+    const account = server.created;
+    if (account === undefined) throw new Error('serve did not create the first account');
+    const serverCore = pinOtherProcess(pid);
+    const idleBytes = residentBytes(pid);
+
+    log(`loading ${formatInt(bodies.length)} uploads (${bytesPerEvent.toFixed(0)} bytes per event)`);
+    const loadSeconds = await loadAll(server.url, account, bodies);
+    log(`loaded in ${loadSeconds.toFixed(1)} s; ingest for ${INGEST_SECONDS} s`);
+    const ingested = await ingest(server.url, pid, account, bodies);
+    assertClean('ingest', ingested);
+    const eventsPerSecond = ingested.requestsPerSecond * BATCH;
+    const eventsPerCoreSecond = eventsPerSecond / Math.max(ingested.serverCpu, 1e-9);
+    log(`ingest: ${formatInt(eventsPerSecond)} events/s; ${describeLoad(ingested)}`);
+
+    const answer = await postJson(`${server.url}/1/now.json`, account, JSON.parse(NOW_BODY));
+    const count = (answer.body as { count?: number } | undefined)?.count;
+    if (count !== USERS) throw new Error(`now.json counted ${count} users, expected ${USERS}: ${answer.text}`);
+    const loadedBytes = residentBytes(pid);
+
+    const headers = headersOf(account);
+    const ours = await nowLoad(server.url, pid, headers);
+    assertClean('now.json', ours);
+    log(`now.json: ${describeLoad(ours)}`);
+    await processes.stop(server);
+
+    const bare = await startBareServer(answer.text);
+    let theirs: LoadFigures;
+    try {
+      theirs = await nowLoad(bare.url, bare.pid, headers);
+    } finally {
+      bare.stop();
+    }
+    log(`bare node:http: ${describeLoad(theirs)}`);
+
+    const nowRatio = ours.requestsPerSecond / theirs.requestsPerSecond;
+    const perUser = (loadedBytes - idleBytes) / USERS;
+    const met = (ok: boolean) => (ok ? 'yes' : 'no');
+    const table = markdownTable(
+      [
+        ['Figure', 'Value', 'Baseline', 'Ratio', 'Target', 'Met?'],
+        [
+          'Ingest over HTTP, events/s (1000-event uploads)',
+          formatInt(eventsPerSecond),
+          '',
+          '',
+          '',
+          '',
+        ],
+        [
+          'Ingest over HTTP, events per server CPU-second',
+          formatInt(eventsPerCoreSecond),
+          '',
+          '',
+          `>= ${formatInt(TARGET_INGEST)}`,
+          met(eventsPerCoreSecond >= TARGET_INGEST),
+        ],
+        [
+          'now.json, all splits + new breakdown, requests/s',
+          formatInt(ours.requestsPerSecond),
+          `${formatInt(theirs.requestsPerSecond)} (bare node:http)`,
+          `${nowRatio.toFixed(2)}×`,
+          `>= ${TARGET_NOW_RATIO}×`,
+          met(nowRatio >= TARGET_NOW_RATIO),
+        ],
+        [
+          'now.json p50 / p99, ms',
+          `${ours.latencyMs.p50} / ${ours.latencyMs.p99}`,
+          `${theirs.latencyMs.p50} / ${theirs.latencyMs.p99}`,
+          '',
+          `p99 <= ${TARGET_NOW_P99_MS}`,
+          met(ours.latencyMs.p99 <= TARGET_NOW_P99_MS),
+        ],
+        [
+          `Server resident memory at ${formatInt(USERS)} active users, bytes per user`,
+          perUser.toFixed(0),
+          '',
+          '',
+          '',
+          '',
+        ],
+      ],
+      [false, true, true, true, true, false],
+    );
+    const cpu = (figures: LoadFigures) =>
+      `server ${(figures.serverCpu * 100).toFixed(0)}%, autocannon ${(figures.clientCpu * 100).toFixed(0)}%`;
+    const notes = [
+      `Measured ${new Date().toISOString()} with \`${COMMAND}\`, Node ${process.version}, 2 cores shared with other work; ${serverCore === undefined ? 'unpinned' : `server on core ${serverCore}, autocannon on core ${pinnedCore}`}.`,
+      `Server: \`activenow serve\` (embedded store, durability \`process\`, \`--max-in-flight ${NOW_CONNECTIONS * 2}\` so that ${NOW_CONNECTIONS} connections of one account are admitted, \`--log-level warn\`), fresh data directory.`,
+      `Data: ${workload.describe()}; rendered as CleverTap event records of ${bytesPerEvent.toFixed(0)} bytes on average (identity, type, evtName, ts, a one-field evtData, session source/browser/os/device), ${formatInt(bodies.length)} bodies of ${BATCH}. All of them are uploaded once first (${loadSeconds.toFixed(1)} s, every user becomes active, the JIT warms up); the timed ingest then sends them again for ${INGEST_SECONDS} s over ${INGEST_CONNECTIONS} connections, each with its own share of the bodies, every answer checked to be a 200.`,
+      `CPU during ingest: ${cpu(ingested)}. "Events per server CPU-second" is events/s divided by the server's CPU use (its process time, all threads, from /proc), i.e. the rate one fully busy core would sustain.`,
+      `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}. Latencies are autocannon's.`,
+      `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected.`,
+    ];
+    const body = `${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`;
+    console.log(`\n${body}\n`);
+    if (!FULL_RUN) {
+      console.log('Reduced run: results files left alone.');
+      return;
+    }
+    mergeResults({
+      http: {
+        ingestEventsPerSecond: Math.round(eventsPerSecond),
+        ingestEventsPerServerCpuSecond: Math.round(eventsPerCoreSecond),
+        ingestServerCpu: Number(ingested.serverCpu.toFixed(2)),
+        ingestClientCpu: Number(ingested.clientCpu.toFixed(2)),
+        nowRequestsPerSecond: Math.round(ours.requestsPerSecond),
+        nowLatencyMsP50: ours.latencyMs.p50,
+        nowLatencyMsP99: ours.latencyMs.p99,
+        bareRequestsPerSecond: Math.round(theirs.requestsPerSecond),
+        bareLatencyMsP50: theirs.latencyMs.p50,
+        bareLatencyMsP99: theirs.latencyMs.p99,
+        nowToBareRatio: Number(nowRatio.toFixed(3)),
+        residentBytesPerActiveUser: Math.round(perUser),
+        measuredAt: new Date().toISOString(),
+        command: COMMAND,
+      },
+    });
+    writeResultsSection('HTTP (bench:http)', body);
+  } finally {
+    await processes.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
