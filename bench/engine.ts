@@ -10,6 +10,7 @@ import type { NowQuery, NowResult } from '../src/model/now-query.js';
 import { NaiveLastSeen } from './naive-last-seen.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { TARGETS } from './support/targets.js';
 import { type MutableActivity, T0, Workload } from './support/workload.js';
 
 const COMMAND = 'npm run bench:engine';
@@ -42,9 +43,9 @@ const ENGINE_WARMUP_QUERIES = 2_000;
 const NAIVE_QUERIES = 20;
 const SEED = 0x5eed_2024;
 
-const TARGET_INGEST = 3_000_000;
-const TARGET_BYTES = 100;
-const TARGET_QUERY_MICROS = 20;
+const TARGET_INGEST = TARGETS.engine.ingestPerSecond;
+const TARGET_BYTES = TARGETS.engine.bytesPerUser;
+const TARGET_QUERY_MICROS = TARGETS.engine.queryMicros;
 
 // ---------------------------------------------------------------------------------------------
 // Measurement helpers.

@@ -9,7 +9,8 @@
  *   npm run bench:http
  *
  * The server is moved to core 0 and this process (the load generator) re-executed on core 1, where
- * taskset exists. Env: BENCH_HTTP_USERS shrinks the run (results files are then left alone).
+ * taskset exists. Env: BENCH_HTTP_USERS shrinks the run (results files are then left alone);
+ * BENCH_PROFILE_DIR=DIR writes a CPU profile of the server there when it stops.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { type LoadFigures, runLoad } from './support/http-load.js';
 import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
 import { residentBytes } from './support/process-stats.js';
 import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { TARGETS } from './support/targets.js';
 import { uploadBodies } from './support/upload-bodies.js';
 import { Workload } from './support/workload.js';
 
@@ -32,10 +34,16 @@ const INGEST_CONNECTIONS = 8;
 const INGEST_SECONDS = 15;
 const NOW_CONNECTIONS = 50;
 const NOW_SECONDS = 10;
-const TARGET_INGEST = 1_000_000;
-const TARGET_NOW_RATIO = 0.9;
-const TARGET_NOW_P99_MS = 2;
-const NOW_BODY = JSON.stringify({ user_type: true, session_source: true, browser: true, os: true, device: true });
+const TARGET_INGEST = TARGETS.http.ingestPerCoreSecond;
+const TARGET_NOW_RATIO = TARGETS.http.nowToBareRatio;
+const TARGET_NOW_P99_MS = TARGETS.http.nowP99Ms;
+const NOW_BODY = JSON.stringify({
+  user_type: true,
+  session_source: true,
+  browser: true,
+  os: true,
+  device: true,
+});
 
 const pinnedCore = pinToOneCore(['--max-old-space-size=4096']);
 
@@ -122,6 +130,14 @@ function assertClean(name: string, figures: LoadFigures): void {
     throw new Error(`${name}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors`);
 }
 
+/** With BENCH_PROFILE_DIR set, the server profiles itself (bench/support/cpu-profile.mjs). */
+function profileEnvironment(): Record<string, string> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (dir === undefined) return {};
+  const preload = new URL('./support/cpu-profile.mjs', import.meta.url).pathname;
+  return { NODE_OPTIONS: `--import ${preload}`, BENCH_PROFILE_DIR: dir };
+}
+
 async function main(): Promise<void> {
   log(`generating ${formatInt(USERS)} users' events`);
   const workload = new Workload({
@@ -140,8 +156,17 @@ async function main(): Promise<void> {
   const processes = new CliProcesses();
   try {
     const server = await processes.serve(
-      ['--data-dir', dir, '--port', '0', '--max-in-flight', String(NOW_CONNECTIONS * 2), '--log-level', 'warn'],
-      {},
+      [
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+        '--max-in-flight',
+        String(NOW_CONNECTIONS * 2),
+        '--log-level',
+        'warn',
+      ],
+      { env: profileEnvironment() },
     );
     const pid = server.child.pid as number;
     const account = server.created;
@@ -160,7 +185,8 @@ async function main(): Promise<void> {
 
     const answer = await postJson(`${server.url}/1/now.json`, account, JSON.parse(NOW_BODY));
     const count = (answer.body as { count?: number } | undefined)?.count;
-    if (count !== USERS) throw new Error(`now.json counted ${count} users, expected ${USERS}: ${answer.text}`);
+    if (count !== USERS)
+      throw new Error(`now.json counted ${count} users, expected ${USERS}: ${answer.text}`);
     const loadedBytes = residentBytes(pid);
 
     const headers = headersOf(account);
@@ -184,14 +210,7 @@ async function main(): Promise<void> {
     const table = markdownTable(
       [
         ['Figure', 'Value', 'Baseline', 'Ratio', 'Target', 'Met?'],
-        [
-          'Ingest over HTTP, events/s (1000-event uploads)',
-          formatInt(eventsPerSecond),
-          '',
-          '',
-          '',
-          '',
-        ],
+        ['Ingest over HTTP, events/s (1000-event uploads)', formatInt(eventsPerSecond), '', '', '', ''],
         [
           'Ingest over HTTP, events per server CPU-second',
           formatInt(eventsPerCoreSecond),

@@ -19,6 +19,7 @@ import { ActivityDatabase } from '../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { TARGETS } from './support/targets.js';
 import { Workload } from './support/workload.js';
 
 const COMMAND = 'npm run bench:recovery';
@@ -31,8 +32,8 @@ const FULL_RUN = ACTIVITIES === FULL_ACTIVITIES && USERS === FULL_USERS;
 const IN_FLIGHT = 8;
 const HORIZON = 1800;
 const SPAN_SECONDS = 288;
-const TARGET_REPLAY = 2_000_000;
-const TARGET_DURABLE_RATIO = 0.8;
+const TARGET_REPLAY = TARGETS.recovery.replayPerSecond;
+const TARGET_DURABLE_RATIO = TARGETS.recovery.durableToMemoryRatio;
 const QUERY: NowQuery = { window: 300, userType: true, splits: [...DIMENSIONS], timeline: true };
 
 const pinnedCore = pinToOneCore(['--max-old-space-size=6144']);

@@ -28,6 +28,7 @@ import { NaiveLastSeen } from './naive-last-seen.js';
 import { NaiveRedisZsets } from './naive-redis-zsets.js';
 import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
 import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { TARGETS } from './support/targets.js';
 import { type MutableActivity, Workload } from './support/workload.js';
 
 const COMMAND = 'npm run bench:redis';
@@ -63,9 +64,9 @@ const ACCOUNT = 'bench';
 /** First-seen times written per HSET while seeding. */
 const SEED_CHUNK = 1000;
 
-const TARGET_INGEST = 200_000;
-const TARGET_RATIO = 8;
-const TARGET_QUERY_P99_MICROS = 5000;
+const TARGET_INGEST = TARGETS.redis.ingestPerSecond;
+const TARGET_RATIO = TARGETS.redis.ratioToNaive;
+const TARGET_QUERY_P99_MICROS = TARGETS.redis.queryP99Micros;
 
 const QUERY: NowQuery = { window: WINDOW, userType: true, splits: [...DIMENSIONS], timeline: false };
 

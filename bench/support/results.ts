@@ -16,16 +16,22 @@ export function mergeResults(entries: Readonly<Record<string, unknown>>): string
   return path;
 }
 
-/** Replaces (or appends) the section of bench/RESULTS.md whose heading is `## ${title}`. */
-export function writeResultsSection(title: string, body: string): string {
+/**
+ * Replaces the section of bench/RESULTS.md whose heading is `## ${title}`, or adds it: at the end,
+ * or with `first` right after the file's header.
+ */
+export function writeResultsSection(title: string, body: string, first = false): string {
   const path = join(benchDir, 'RESULTS.md');
   const existing = existsSync(path) ? readFileSync(path, 'utf8') : RESULTS_HEADER;
   const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const section = new RegExp(`^## ${escaped}\\n[\\s\\S]*?(?=^## |(?![\\s\\S]))`, 'm');
   const md = `## ${title}\n\n${body.trim()}\n`;
+  const firstSection = existing.search(/^## /m);
   const updated = section.test(existing)
     ? existing.replace(section, `${md}\n`)
-    : `${existing.replace(/\n*$/, '\n')}\n${md}`;
+    : first && firstSection >= 0
+      ? `${existing.slice(0, firstSection)}${md}\n${existing.slice(firstSection)}`
+      : `${existing.replace(/\n*$/, '\n')}\n${md}`;
   writeFileSync(path, updated.replace(/\n*$/, '\n'));
   return path;
 }
