@@ -127,25 +127,42 @@ function freeForm(value: string, families: ReadonlyMap<string, string>): Normali
   return families.get(matchKey(kept)) ?? kept;
 }
 
-/** One of DEVICES; a value outside the vocabulary is Unknown ('Other' is not a device). */
-export function normalizeDevice(value: string): NormalizedValue {
-  return fromVocabulary(value, DEVICE_TABLE, UNKNOWN);
+/** Raw values remembered per dimension; past this the memo starts over (values are few in practice). */
+export const MEMO_ENTRIES = 4096;
+/** Longer raw values are normalized each time rather than kept alive by the memo. */
+const MEMO_MAX_LENGTH = 2 * MAX_VALUE_LENGTH;
+/** Stands for an `undefined` answer in the memo; no normalized value is empty. */
+const MEMO_UNKNOWN = '';
+
+/**
+ * `normalize` with its answers remembered: clients send the same few raw values in event after
+ * event, and a lookup costs less than trimming, building the match key and looking that up.
+ */
+function memoized(normalize: (value: string) => NormalizedValue): (value: string) => NormalizedValue {
+  const memo = new Map<string, string>();
+  return (value) => {
+    const known = memo.get(value);
+    if (known !== undefined) return known === MEMO_UNKNOWN ? undefined : known;
+    const normalized = normalize(value);
+    if (value.length <= MEMO_MAX_LENGTH) {
+      if (memo.size >= MEMO_ENTRIES) memo.clear();
+      memo.set(value, normalized ?? MEMO_UNKNOWN);
+    }
+    return normalized;
+  };
 }
+
+/** One of DEVICES; a value outside the vocabulary is Unknown ('Other' is not a device). */
+export const normalizeDevice = memoized((value) => fromVocabulary(value, DEVICE_TABLE, UNKNOWN));
 
 /** One of SESSION_SOURCES; a value outside the vocabulary is Other. */
-export function normalizeSessionSource(value: string): NormalizedValue {
-  return fromVocabulary(value, SESSION_SOURCE_TABLE, OTHER);
-}
+export const normalizeSessionSource = memoized((value) => fromVocabulary(value, SESSION_SOURCE_TABLE, OTHER));
 
 /** A browser family name when recognized, else the value as sent (trimmed and cut). */
-export function normalizeBrowser(value: string): NormalizedValue {
-  return freeForm(value, BROWSER_TABLE);
-}
+export const normalizeBrowser = memoized((value) => freeForm(value, BROWSER_TABLE));
 
 /** An operating-system family name when recognized, else the value as sent (trimmed and cut). */
-export function normalizeOs(value: string): NormalizedValue {
-  return freeForm(value, OS_TABLE);
-}
+export const normalizeOs = memoized((value) => freeForm(value, OS_TABLE));
 
 /**
  * The normalized value of `dimension` for an explicit client value: `undefined` for Unknown

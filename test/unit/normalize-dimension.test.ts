@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   cutToLength,
+  MEMO_ENTRIES,
   matchKey,
   normalizeBrowser,
   normalizeDevice,
@@ -160,5 +162,34 @@ describe('normalizeDimension', () => {
     ['session_source', ['Push'], null],
   ] as const)('%s %j → %j', (dimension, input, expected) => {
     expect(normalizeDimension(dimension, input)).toBe(expected);
+  });
+});
+
+describe('remembered answers', () => {
+  const normalizers = { normalizeBrowser, normalizeOs, normalizeDevice, normalizeSessionSource };
+
+  it('answer a value seen before as the first time, whitespace-only and over-long values included', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.values(normalizers)),
+        fc.string({ maxLength: 200 }),
+        (normalize, value) => {
+          const first = normalize(value);
+          expect(normalize(value)).toBe(first);
+          // Padding makes a different raw value with the same meaning, most likely not remembered yet.
+          expect(normalize(` ${value}\t`)).toBe(first);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keep answering right after the memo starts over', () => {
+    expect(normalizeOs('  mac os x ')).toBe('macOS');
+    expect(normalizeOs('   ')).toBeUndefined();
+    for (let i = 0; i <= MEMO_ENTRIES; i++) normalizeOs(`os ${i}`);
+    expect(normalizeOs('  mac os x ')).toBe('macOS');
+    expect(normalizeOs('   ')).toBeUndefined();
+    expect(normalizeOs(`os ${MEMO_ENTRIES}`)).toBe(`os ${MEMO_ENTRIES}`);
   });
 });
