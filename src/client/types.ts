@@ -1,0 +1,150 @@
+/**
+ * Request and response types of the activenow HTTP API (docs/api.md), for the typed client. This
+ * file is shipped to browsers and other projects: it imports nothing from the server.
+ */
+
+/** The four dimensions `/1/now.json` can split by. */
+export type SplitName = 'session_source' | 'browser' | 'os' | 'device';
+
+/** The `/1/now.json` body. `false` is the same as leaving a key out. */
+export interface NowRequest {
+  readonly user_type?: boolean;
+  readonly session_source?: boolean;
+  readonly browser?: boolean;
+  readonly os?: boolean;
+  readonly device?: boolean;
+  /** activenow extension: window length in seconds, 60 to 3600 (at most the server's horizon). */
+  readonly window?: number;
+  /** activenow extension: distinct active users per minute over the last 30 minutes. */
+  readonly timeline?: boolean;
+}
+
+/** value → active users, zero values left out, in the server's order (count descending). */
+export type Split = Record<string, number>;
+
+export interface UserTypeSplit {
+  readonly new: number;
+  readonly returning: number;
+}
+
+export interface TimelinePoint {
+  /** Start of the minute, epoch seconds. */
+  readonly ts: number;
+  /** Distinct users with an event in that minute. */
+  readonly count: number;
+}
+
+/**
+ * Whether a request key makes its response key present: `true` (a literal) → always, `false` or
+ * absent → never, `boolean` (not known when compiling) → maybe.
+ */
+type Presence<R, K extends PropertyKey> = R extends { readonly [P in K]: true }
+  ? 'always'
+  : K extends keyof R
+    ? R[K] extends false | undefined
+      ? 'never'
+      : 'maybe'
+    : 'never';
+
+type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = {
+  always: { readonly [P in Out]: V };
+  never: unknown;
+  maybe: { readonly [P in Out]?: V };
+}[Presence<R, K>];
+
+/** The splits a request asks for, each present as `Presence` says. */
+type Splits<R> = Field<R, 'session_source', 'session_source', Split> &
+  Field<R, 'browser', 'browser', Split> &
+  Field<R, 'os', 'os', Split> &
+  Field<R, 'device', 'device', Split>;
+
+type AnySplit<R> = {
+  [K in SplitName]: Presence<R, K>;
+}[SplitName];
+
+/** `new` is there when `user_type` and at least one split are asked for. */
+type NewPresence<R> =
+  Presence<R, 'user_type'> extends 'never'
+    ? 'never'
+    : AnySplit<R> extends 'never'
+      ? 'never'
+      : Presence<R, 'user_type'> extends 'always'
+        ? 'always' extends AnySplit<R>
+          ? 'always'
+          : 'maybe'
+        : 'maybe';
+
+type NewField<R> = {
+  always: { readonly new: Flatten<Splits<R>> };
+  never: unknown;
+  maybe: { readonly new?: Flatten<Splits<R>> };
+}[NewPresence<R>];
+
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The `/1/now.json` answer to request `R`: `{ browser: true }` gives a result with `browser` and
+ * without `os`; `{ user_type: true, browser: true }` adds `user_type` and `new.browser`.
+ */
+export type NowResult<R extends NowRequest = NowRequest> = Flatten<
+  { readonly status: 'success'; readonly count: number } & Field<R, 'user_type', 'user_type', UserTypeSplit> &
+    Splits<R> &
+    NewField<R> &
+    Field<R, 'timeline', 'timeline', readonly TimelinePoint[]>
+>;
+
+/** What every `/1/now/stream` event carries (docs/api.md: every split, user_type and the timeline). */
+export const STREAM_REQUEST = {
+  user_type: true,
+  session_source: true,
+  browser: true,
+  os: true,
+  device: true,
+  timeline: true,
+} as const;
+
+export type StreamUpdate = NowResult<typeof STREAM_REQUEST>;
+
+/** `session` of an uploaded event (activenow extension): explicit values, or what to derive them from. */
+export interface UploadSession {
+  readonly source?: string;
+  readonly browser?: string;
+  readonly os?: string;
+  readonly device?: string;
+  readonly ua?: string;
+  readonly referrer?: string;
+  readonly url?: string;
+}
+
+/** One record of CleverTap's Upload Events/Profiles format. */
+export interface UploadRecord {
+  readonly type: 'event' | 'profile';
+  readonly identity?: string | number;
+  readonly objectId?: string;
+  readonly FBID?: string | number;
+  readonly GPID?: string | number;
+  /** Epoch seconds; absent means when the server receives the record. */
+  readonly ts?: number | string;
+  readonly evtName?: string;
+  readonly evtData?: Readonly<Record<string, unknown>>;
+  readonly profileData?: Readonly<Record<string, unknown>>;
+  readonly session?: UploadSession;
+}
+
+/** A record the server refused, with its place in the array given to `upload`. */
+export interface UnprocessedRecord {
+  /** Index in the caller's array (0-based). */
+  readonly index: number;
+  /** CleverTap's record code: 509, 512, 523, 524, 525 or 526. */
+  readonly code: number;
+  /** The server's message, its record number rewritten to `index + 1`. */
+  readonly error: string;
+  /** The record as the server read it, as a JSON string. */
+  readonly record: string;
+}
+
+export interface UploadResult {
+  readonly processed: number;
+  /** Ordered by index. */
+  readonly unprocessed: readonly UnprocessedRecord[];
+}

@@ -1,0 +1,98 @@
+/**
+ * Compile-time checks of the client's result types, run by `npm run typecheck` (tsconfig.json
+ * includes test/): each `@ts-expect-error` fails the type check if its line compiles.
+ */
+import { expectTypeOf } from 'vitest';
+import type {
+  ActiveNowClient,
+  NowRequest,
+  NowResult,
+  Split,
+  StreamUpdate,
+  TimelinePoint,
+  UserTypeSplit,
+} from '../../src/client/index.js';
+
+declare const client: ActiveNowClient;
+
+export async function countOnly(): Promise<void> {
+  const result = await client.now();
+  expectTypeOf(result).toEqualTypeOf<{ readonly status: 'success'; readonly count: number }>();
+  // @ts-expect-error no split was asked for
+  void result.browser;
+  // @ts-expect-error nor user_type
+  void result.user_type;
+}
+
+export async function oneSplit(): Promise<void> {
+  const result = await client.now({ browser: true });
+  expectTypeOf(result.browser).toEqualTypeOf<Split>();
+  expectTypeOf(result.count).toBeNumber();
+  // @ts-expect-error os was not asked for
+  void result.os;
+  // @ts-expect-error new needs user_type
+  void result.new;
+  // @ts-expect-error timeline was not asked for
+  void result.timeline;
+}
+
+export async function userTypeAndSplits(): Promise<void> {
+  const result = await client.now({ user_type: true, browser: true, device: true, os: false, window: 600 });
+  expectTypeOf(result.user_type).toEqualTypeOf<UserTypeSplit>();
+  expectTypeOf(result.new).toEqualTypeOf<{ readonly browser: Split; readonly device: Split }>();
+  expectTypeOf(result.new.browser).toEqualTypeOf<Split>();
+  // @ts-expect-error os: false
+  void result.os;
+  // @ts-expect-error new holds only the splits asked for
+  void result.new.session_source;
+}
+
+export async function userTypeAlone(): Promise<void> {
+  const result = await client.now({ user_type: true, timeline: true });
+  expectTypeOf(result.user_type.returning).toBeNumber();
+  expectTypeOf(result.timeline).toEqualTypeOf<readonly TimelinePoint[]>();
+  // @ts-expect-error no split, so no new
+  void result.new;
+}
+
+export async function notKnownWhenCompiling(request: NowRequest): Promise<void> {
+  // A request built at run time: every key may or may not be there.
+  const result = await client.now(request);
+  expectTypeOf(result.browser).toEqualTypeOf<Split | undefined>();
+  expectTypeOf(result.new).toEqualTypeOf<
+    | {
+        readonly session_source?: Split;
+        readonly browser?: Split;
+        readonly os?: Split;
+        readonly device?: Split;
+      }
+    | undefined
+  >();
+  expectTypeOf<NowResult>().toEqualTypeOf<typeof result>();
+}
+
+export async function wrongRequests(): Promise<void> {
+  // @ts-expect-error unknown key
+  await client.now({ browsers: true });
+  // @ts-expect-error not a boolean
+  await client.now({ browser: 'yes' });
+  // @ts-expect-error upload records need a type
+  await client.upload([{ identity: 'u1', evtName: 'x' }]);
+}
+
+export function streamUpdates(): void {
+  client.stream((update) => {
+    expectTypeOf(update).toEqualTypeOf<StreamUpdate>();
+    expectTypeOf(update.session_source).toEqualTypeOf<Split>();
+    expectTypeOf(update.new.device).toEqualTypeOf<Split>();
+    expectTypeOf(update.timeline).toEqualTypeOf<readonly TimelinePoint[]>();
+  });
+}
+
+export async function uploads(): Promise<void> {
+  const result = await client.upload([
+    { type: 'event', identity: 'u1', evtName: 'x', session: { ua: 'Mozilla' } },
+  ]);
+  expectTypeOf(result.unprocessed[0].index).toBeNumber();
+  expectTypeOf(result.processed).toBeNumber();
+}
