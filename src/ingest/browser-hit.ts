@@ -13,7 +13,7 @@ const MAX_CREDENTIAL_LENGTH = 256;
  * landing page, which the tracker keeps for the whole visit, so that later pages of the same site
  * do not turn the visit's source into a self-referral.
  */
-const hitSchema = z.strictObject({
+export const hitSchema = z.strictObject({
   account: z.string().min(1).max(MAX_CREDENTIAL_LENGTH),
   token: z.string().min(1).max(MAX_CREDENTIAL_LENGTH),
   user: z.string().trim().min(1).max(MAX_USER_KEY_LENGTH),

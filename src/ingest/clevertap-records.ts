@@ -222,7 +222,8 @@ function activityOf(
   return { user, ts, sessionSource, browser, os, device };
 }
 
-const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
+/** Fields that may carry the user key, in the order they are looked at. */
+export const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
 
 /** The user key (first present identifier) or the error that rejects the record. */
 function userKeyOf(record: Fields): string | RecordError {

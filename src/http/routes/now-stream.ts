@@ -4,8 +4,10 @@ import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
 import type { NowStreamHub } from '../now-stream-hub.js';
+import { emptyBodySchema } from '../openapi/api-schemas.js';
 import { issueReadToken, READ_TOKEN_TTL_SECONDS, verifyReadToken } from '../read-token.js';
 import { accountOf } from '../request-account.js';
+import { parseBody } from '../request-body.js';
 import { assertReady } from '../store-readiness.js';
 
 export interface NowStreamRouteOptions {
@@ -27,7 +29,7 @@ export function registerNowStreamRoutes(app: FastifyInstance, options: NowStream
   const { store, accounts, region, hub, clock } = options;
 
   app.post('/1/now/token', { onRequest: options.guard }, async (request, reply) => {
-    assertEmptyBody(request.body);
+    parseBody(emptyBodySchema, request.body);
     const account = accountOf(request);
     const token = issueReadToken(await accounts.readTokenKey(), account, clock() + READ_TOKEN_TTL_SECONDS);
     return reply
@@ -62,12 +64,4 @@ export function registerNowStreamRoutes(app: FastifyInstance, options: NowStream
     }
     return account;
   }
-}
-
-/** The token request takes no parameters: `{}` or no body. */
-function assertEmptyBody(body: unknown): void {
-  if (body === undefined) return;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('bodyNotObject');
-  const [key] = Object.keys(body);
-  if (key !== undefined) throw new ApiError('unknownParameter', { name: key });
 }

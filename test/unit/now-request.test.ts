@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseNowRequest } from '../../src/http/now-request.js';
+import { emptyBodySchema } from '../../src/http/openapi/api-schemas.js';
+import { parseBody } from '../../src/http/request-body.js';
+import { ApiError } from '../../src/model/api-errors.js';
+
+/** The ApiError a call throws, as kind and message. */
+function refusal(call: () => unknown): { kind: string; message: string } {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof ApiError) return { kind: error.kind, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('parseNowRequest', () => {
+  it('reads no body and {} as the count alone, and false as absent', () => {
+    const countOnly = { window: 300, userType: false, splits: [], timeline: false };
+    expect(parseNowRequest(undefined, 1800)).toEqual(countOnly);
+    expect(parseNowRequest({}, 1800)).toEqual(countOnly);
+    expect(parseNowRequest({ user_type: false, browser: false, timeline: false }, 1800)).toEqual(countOnly);
+  });
+
+  it('reads the splits in response order, whatever the order of the body', () => {
+    expect(
+      parseNowRequest({ os: true, window: 600, user_type: true, browser: true, timeline: true }, 1800),
+    ).toEqual({
+      window: 600,
+      userType: true,
+      splits: ['browser', 'os'],
+      timeline: true,
+    });
+  });
+
+  it.each([[[]], [null], ['user_type'], [42], [true]])('refuses %j as not an object', (body) => {
+    expect(refusal(() => parseNowRequest(body, 1800))).toEqual({
+      kind: 'bodyNotObject',
+      message: 'Request body must be a JSON object',
+    });
+  });
+
+  it('names the first offending key of the body, whichever problem it has', () => {
+    expect(refusal(() => parseNowRequest({ zz: 1, user_type: 'yes' }, 1800))).toEqual({
+      kind: 'unknownParameter',
+      message: 'Unknown parameter: zz',
+    });
+    expect(refusal(() => parseNowRequest({ user_type: 'yes', zz: 1 }, 1800))).toEqual({
+      kind: 'invalidParameter',
+      message: 'Invalid parameter user_type: expected true or false',
+    });
+    expect(refusal(() => parseNowRequest({ window: 5, device: 1 }, 1800)).message).toBe(
+      'Invalid parameter window: expected an integer from 60 to 1800 (seconds)',
+    );
+  });
+
+  it('bounds window by the horizon, at most 3600', () => {
+    expect(parseNowRequest({ window: 1800 }, 1800).window).toBe(1800);
+    expect(refusal(() => parseNowRequest({ window: 1801 }, 1800)).message).toBe(
+      'Invalid parameter window: expected an integer from 60 to 1800 (seconds)',
+    );
+    expect(parseNowRequest({ window: 3600 }, 7200).window).toBe(3600);
+    expect(refusal(() => parseNowRequest({ window: 3601 }, 7200)).message).toBe(
+      'Invalid parameter window: expected an integer from 60 to 3600 (seconds)',
+    );
+  });
+});
+
+describe('parseBody with the token request schema', () => {
+  it('accepts no body and {}, refuses any key and non-objects', () => {
+    expect(parseBody(emptyBodySchema, undefined)).toEqual({});
+    expect(parseBody(emptyBodySchema, {})).toEqual({});
+    expect(refusal(() => parseBody(emptyBodySchema, { b: 1, a: 2 })).message).toBe('Unknown parameter: b');
+    expect(refusal(() => parseBody(emptyBodySchema, [])).kind).toBe('bodyNotObject');
+  });
+});
