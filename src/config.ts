@@ -5,8 +5,10 @@ import {
   MAX_HORIZON_SECONDS,
   MIN_HORIZON_SECONDS,
 } from './engine/active-users-engine.js';
-import { DEFAULT_MAX_HITS_PER_SECOND } from './http/hit-rate-limit.js';
+import { DEFAULT_CONNECTION_LIMITS } from './http/connection-limits.js';
+import { DEFAULT_METRICS_TOP_ACCOUNTS, MIN_METRICS_TOKEN_LENGTH } from './http/metrics.js';
 import { DEFAULT_MAX_STREAMS } from './http/now-stream-hub.js';
+import { DEFAULT_MAX_HITS_PER_SECOND } from './http/routes/collect.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -22,6 +24,15 @@ const DEFAULT_REGION = 'eu1';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+/** Milliseconds, 0 meaning off where the option says so. */
+const milliseconds = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 3600 * 1000);
+
+/** How long `serve` waits for requests in flight on SIGTERM / SIGINT before closing them. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 const storeSchema = z.string().transform((value, ctx): StoreConfig => {
   if (value === 'embedded') return { kind: 'embedded' };
@@ -40,7 +51,7 @@ const storeSchema = z.string().transform((value, ctx): StoreConfig => {
 
 const region = z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 characters of a-z, 0-9 and -');
 
-const serveSchema = z.object({
+const serveFields = z.object({
   port: port.default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('./activenow-data'),
@@ -60,12 +71,39 @@ const serveSchema = z.object({
     .default(DEFAULT_HORIZON_SECONDS),
   valueCap: positiveInt(4096).default(DEFAULT_VALUE_CAP),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Off unless set: requests per second and account on average, bursts up to twice. */
+  maxRequestsPerSecond: positiveInt(1_000_000).optional(),
+  requestTimeoutMs: milliseconds.default(DEFAULT_CONNECTION_LIMITS.requestTimeoutMs),
+  headersTimeoutMs: milliseconds.default(DEFAULT_CONNECTION_LIMITS.headersTimeoutMs),
+  keepAliveTimeoutMs: milliseconds.min(1).default(DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs),
+  connectionTimeoutMs: milliseconds.default(DEFAULT_CONNECTION_LIMITS.connectionTimeoutMs),
+  maxHeaderBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(DEFAULT_CONNECTION_LIMITS.maxHeaderBytes),
+  shutdownTimeoutMs: milliseconds.default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces')
+    .min(MIN_METRICS_TOKEN_LENGTH)
+    .max(256)
+    .optional(),
+  metricsTopAccounts: z.coerce.number().int().min(0).max(1000).default(DEFAULT_METRICS_TOP_ACCOUNTS),
 });
+
+// Node refuses a headers timeout longer than the request timeout.
+const serveSchema = serveFields.refine(
+  (config) => config.requestTimeoutMs === 0 || config.headersTimeoutMs <= config.requestTimeoutMs,
+  { path: ['headersTimeoutMs'], message: 'must be at most requestTimeoutMs (unless that is 0)' },
+);
 
 export type ServeConfig = Readonly<z.infer<typeof serveSchema>>;
 
 /** Options that name where data lives, shared by `serve` and the `accounts` commands. */
-const storageSchema = serveSchema.pick({ dataDir: true, store: true, region: true });
+const storageSchema = serveFields.pick({ dataDir: true, store: true, region: true });
 export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
 const splitNames = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline'] as const;

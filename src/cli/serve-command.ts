@@ -3,6 +3,7 @@ import { type Backend, openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import { buildApp, systemClock } from '../http/app.js';
 import { type Demo, startDemo } from './demo.js';
+import { closeWithin, exitOnSignals } from './shutdown.js';
 import { addStorageOptions } from './storage-options.js';
 
 /** How often the backend's housekeeping runs (embedded: forgetting users that left the horizon). */
@@ -20,6 +21,30 @@ export function registerServeCommand(program: Command): void {
     .option('--max-streams <n>', 'open /1/now/stream streams per account before 429 (default 10)')
     .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
     .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
+    .option(
+      '--max-requests-per-second <n>',
+      'authenticated requests per second and account before 429 (default: no limit)',
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'time to receive a whole request before 408, 0: none (default 30000)',
+    )
+    .option('--headers-timeout-ms <ms>', 'time to receive request headers before 408 (default 10000)')
+    .option(
+      '--keep-alive-timeout-ms <ms>',
+      'idle keep-alive connections are closed after this (default 72000)',
+    )
+    .option('--connection-timeout-ms <ms>', 'connections silent this long are closed, 0: never (default 0)')
+    .option('--max-header-bytes <n>', 'largest request line and headers before 400 (default 16384)')
+    .option(
+      '--shutdown-timeout-ms <ms>',
+      'on SIGTERM/SIGINT, time left to requests in flight (default 10000)',
+    )
+    .option(
+      '--metrics-token <token>',
+      'GET /metrics requires "Authorization: Bearer <token>"; prefer ACTIVENOW_METRICS_TOKEN (default: open)',
+    )
+    .option('--metrics-top-accounts <n>', 'accounts shown in activenow_active_users, 0: none (default 10)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default info)')
     .action(async (flags: Record<string, unknown>) => {
       await serve(loadServeConfig({ flags, env: process.env }));
@@ -36,27 +61,45 @@ async function serve(config: ServeConfig): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     maxInFlight: config.maxInFlight,
     maxHitsPerSecond: config.maxHitsPerSecond,
+    maxRequestsPerSecond: config.maxRequestsPerSecond,
     nowStream: { maxStreams: config.maxStreams },
     horizonSeconds: config.horizonSeconds,
-    logger: { level: config.logLevel },
+    connectionLimits: {
+      requestTimeoutMs: config.requestTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      connectionTimeoutMs: config.connectionTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+    },
+    metrics: { token: config.metricsToken, topAccounts: config.metricsTopAccounts },
+    logLevel: config.logLevel,
   });
   log = (error) => app.log.warn({ err: error }, 'storage connection problem');
   const maintenance = setInterval(() => backend.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
   let demo: Demo | undefined;
-  const stop = async () => {
-    await demo?.stop();
-    clearInterval(maintenance);
-    await app.close();
-    await backend.close();
+  let stopped: Promise<void> | undefined;
+  // Demo traffic first (it is a client), then requests in flight, then the store: pending commits
+  // are flushed when it closes, so every batch acknowledged or about to be is on disk.
+  const stop = () => {
+    stopped ??= (async () => {
+      await demo?.stop();
+      clearInterval(maintenance);
+      await closeWithin(app, config.shutdownTimeoutMs);
+      await backend.close();
+    })();
+    return stopped;
   };
   // Listen first so /healthz and /readyz answer while the backend recovers; API routes answer 503.
   await app.listen({ port: config.port, host: config.host });
+  exitOnSignals(stop, config.shutdownTimeoutMs, app.log);
   const started = Date.now();
   try {
     await backend.recover();
     await announceFirstAccount(backend, config);
   } catch (error) {
+    // Stopped by a signal while recovering: the shutdown explains itself.
+    if (stopped !== undefined) return;
     // A log that cannot be replayed must stop the server, not leave it "starting" forever.
     await stop();
     throw error;
@@ -76,8 +119,6 @@ async function serve(config: ServeConfig): Promise<void> {
       throw error;
     });
   }
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
 /** An address the server can reach itself at, when it listens on every interface. */

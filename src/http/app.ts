@@ -1,25 +1,27 @@
-import Fastify, {
-  type FastifyInstance,
-  type FastifyServerOptions,
-  LogController,
-  type onRequestAsyncHookHandler,
-} from 'fastify';
+import Fastify, { type FastifyInstance, LogController, type onRequestAsyncHookHandler } from 'fastify';
 import type { AccountRegistry } from '../accounts/account-registry.js';
 import { ApiError } from '../model/api-errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './authenticate.js';
 import { answerClientError } from './client-error.js';
+import { type ConnectionLimits, connectionOptions, DEFAULT_CONNECTION_LIMITS } from './connection-limits.js';
 import { errorHandler, sendError } from './error-envelope.js';
-import { DEFAULT_MAX_HITS_PER_SECOND, HitRateLimit } from './hit-rate-limit.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
+import { type LogLevel, loggerOptions, logRequests } from './logging.js';
+import { AppMetrics, DEFAULT_METRICS_TOP_ACCOUNTS } from './metrics.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { instrumentStore } from './metrics-store.js';
 import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
+import { RateLimit } from './rate-limit.js';
 import { decorateRequestAccount } from './request-account.js';
-import { registerCollectRoute } from './routes/collect.js';
+import { echoRequestId, requestIdGenerator } from './request-id.js';
+import { DEFAULT_MAX_HITS_PER_SECOND, registerCollectRoute } from './routes/collect.js';
 import { DASHBOARD_URLS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
 import { registerNowStreamRoutes } from './routes/now-stream.js';
+import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerTrackerRoute } from './routes/tracker.js';
 import { registerUploadRoute } from './routes/upload.js';
 import { assertReady } from './store-readiness.js';
@@ -34,11 +36,18 @@ export interface AppOptions {
   readonly horizonSeconds: number;
   /** Browser hits accepted per second and account on average (bursts up to twice). */
   readonly maxHitsPerSecond?: number;
+  /** Authenticated requests per second and account on average (bursts up to twice); unset: no limit. */
+  readonly maxRequestsPerSecond?: number;
+  /** Timeouts and header size of the HTTP server; defaults: DEFAULT_CONNECTION_LIMITS. */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  /** `GET /metrics`: an optional bearer token, and how many accounts the active-users gauge shows. */
+  readonly metrics?: { readonly token?: string; readonly topAccounts?: number };
   /** Limits and timing of `GET /1/now/stream` (open streams per account, interval, keep-alive). */
   readonly nowStream?: NowStreamOptions;
   /** Current time, epoch seconds; injectable for tests. */
   readonly clock?: () => number;
-  readonly logger?: FastifyServerOptions['logger'];
+  /** Without one, nothing is logged. */
+  readonly logLevel?: LogLevel;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
@@ -51,16 +60,24 @@ export function systemClock(): number {
 export function buildApp(options: AppOptions): FastifyInstance {
   const clock = options.clock ?? systemClock;
   const app = Fastify({
-    logger: options.logger ?? false,
-    // Per-request log lines would cost more than the requests; errors are still logged.
+    logger: options.logLevel === undefined ? false : loggerOptions(options.logLevel),
+    // Fastify's lines would log every request at info level; logRequests logs them at debug level.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestIdGenerator(),
     bodyLimit: options.maxBodyBytes,
     exposeHeadRoutes: false,
-    // Node answers an HTTP/1.1 request without Host with an empty 400; the hook below answers the envelope.
-    http: { requireHostHeader: false },
+    // Fastify's own 503 while closing is not the envelope: the first hook below answers it.
+    return503OnClosing: false,
+    // Timeouts and header size; Host is not required there: the hook below answers the envelope.
+    ...connectionOptions({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits }),
     clientErrorHandler: answerClientError,
   });
+  echoRequestId(app);
+  logRequests(app);
+  // Set when close begins: requests still arriving on open connections are shed with the envelope.
+  let closing = false;
   app.addHook('onRequest', (request, _reply, done) => {
+    if (closing) return done(new ApiError('shuttingDown'));
     done(
       request.raw.httpVersion === '1.1' && request.headers.host === undefined
         ? new ApiError('invalidHeaders')
@@ -72,41 +89,59 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setErrorHandler(errorHandler(options.maxBodyBytes));
   app.setNotFoundHandler((_request, reply) => sendError(reply, new ApiError('routeNotFound')));
 
+  const metrics = new AppMetrics({
+    store: options.store,
+    clock,
+    topAccounts: options.metrics?.topAccounts ?? DEFAULT_METRICS_TOP_ACCOUNTS,
+    // Called when scraped, by when the hub below exists.
+    openStreams: () => hub.openStreams,
+  });
+  metrics.observeRequests(app);
+  const store = instrumentStore(options.store, metrics);
+
   const inFlight = new InFlightLimit(options.maxInFlight);
+  const requestRate =
+    options.maxRequestsPerSecond === undefined ? undefined : new RateLimit(options.maxRequestsPerSecond);
   // Runs before the body is read, so requests without valid credentials cost no parsing.
   const guard: onRequestAsyncHookHandler = async (request, reply) => {
-    assertReady(options.store);
+    assertReady(store);
     request.account = await authenticate(request.headers, options.accounts, options.region);
+    if (requestRate !== undefined && !requestRate.take(request.account)) {
+      throw new ApiError('tooManyRequests', {}, { 'retry-after': '1' });
+    }
     const release = inFlight.acquire(request.account);
     reply.raw.once('close', release);
   };
 
-  registerNowRoute(app, { guard, store: options.store, horizonSeconds: options.horizonSeconds, clock });
-  registerUploadRoute(app, { guard, store: options.store, clock });
-  const hub = new NowStreamHub(options.store, clock, options.nowStream, (error) =>
+  registerNowRoute(app, { guard, store, horizonSeconds: options.horizonSeconds, clock });
+  registerUploadRoute(app, { guard, store, clock, onStored: (p, u) => metrics.countUpload(p, u) });
+  const hub = new NowStreamHub(store, clock, options.nowStream, (error) =>
     app.log.warn({ err: error }, 'now stream: computing the result failed'),
   );
   // Open streams never finish on their own: end them first, or close would wait for them.
   app.addHook('preClose', (done) => {
+    closing = true;
     hub.close();
     done();
   });
   registerNowStreamRoutes(app, {
     guard,
-    store: options.store,
+    store,
     accounts: options.accounts,
     region: options.region,
     hub,
     clock,
   });
-  registerHealthRoutes(app, options.store);
+  registerHealthRoutes(app, store);
+  registerOpenApiRoute(app, options);
+  registerMetricsRoute(app, { metrics, token: options.metrics?.token });
   registerTrackerRoute(app);
   registerDashboardRoutes(app);
   registerCollectRoute(app, {
-    store: options.store,
+    store,
     accounts: options.accounts,
     region: options.region,
-    rateLimit: new HitRateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
+    rateLimit: new RateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
     clock,
   });
   for (const url of ['/1/now.json', '/1/upload']) refuseOtherMethods(app, url, ['POST']);
@@ -114,6 +149,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   refuseOtherMethods(app, '/1/now/stream', ['GET']);
   refuseOtherMethods(app, '/1/collect', ['POST', 'OPTIONS']);
   refuseOtherMethods(app, '/activenow.js', ['GET', 'HEAD']);
+  refuseOtherMethods(app, '/metrics', ['GET']);
+  refuseOtherMethods(app, '/openapi.json', ['GET']);
   for (const url of DASHBOARD_URLS) refuseOtherMethods(app, url, ['GET']);
   return app;
 }

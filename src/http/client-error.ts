@@ -20,11 +20,15 @@ export function answerClientError(error: Error, socket: Socket): void {
     return;
   }
   answeredClientErrors.add(socket);
-  if (socket.writable) socket.end(rawResponse());
+  if (socket.writable) socket.end(rawResponse(error));
   else socket.destroy(error);
 }
 
-function rawResponse(): string {
-  const body = envelope(new ApiError('invalidHeaders'));
-  return `HTTP/1.1 ${API_ERRORS.invalidHeaders.status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+function rawResponse(error: Error): string {
+  // Node's headers and request timeouts (--headers-timeout-ms, --request-timeout-ms) come here too.
+  const timedOut = (error as Error & { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const kind = timedOut ? 'requestTimeout' : 'invalidHeaders';
+  const reason = timedOut ? 'Request Timeout' : 'Bad Request';
+  const body = envelope(new ApiError(kind));
+  return `HTTP/1.1 ${API_ERRORS[kind].status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

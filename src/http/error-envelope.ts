@@ -42,7 +42,9 @@ export function toApiError(error: unknown, maxBodyBytes: number): ApiError {
 export function errorHandler(maxBodyBytes: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const apiError = toApiError(error, maxBodyBytes);
-    if (apiError.status >= 500) request.log.error({ err: error }, apiError.message);
+    // Unexpected failures only: a deliberate 503 (starting, shutting down) is no error of ours.
+    if (apiError.status >= 500 && !(error instanceof ApiError))
+      request.log.error({ err: error }, apiError.message);
     return sendError(reply, apiError);
   };
 }

@@ -113,6 +113,13 @@ export class NowStreamHub {
     return this.pollers.get(account)?.streams.size ?? 0;
   }
 
+  /** Open streams of every account on this node. */
+  get openStreams(): number {
+    let total = 0;
+    for (const poller of this.pollers.values()) total += poller.streams.size;
+    return total;
+  }
+
   /** Ends every stream and stops every poller; later opens are refused. */
   close(): void {
     this.closed = true;

@@ -21,15 +21,19 @@ export const API_ERRORS = {
   wrongRegion: { status: 401, message: 'Account belongs to region {region}; use that region' },
   invalidToken: { status: 401, message: 'Account ID or public token is not valid' },
   invalidReadToken: { status: 401, message: 'Read token is not valid or has expired' },
+  invalidMetricsToken: { status: 401, message: 'Metrics token is missing or not valid' },
   routeNotFound: { status: 404, message: 'Route not found' },
   methodNotAllowed: { status: 405, message: 'Method not allowed; use {allow}' },
+  requestTimeout: { status: 408, message: 'Request was not received in time' },
   bodyTooLarge: { status: 413, message: 'Request body is too large: at most {max} bytes' },
   tooManyConcurrent: { status: 429, message: 'Too many concurrent requests' },
+  tooManyRequests: { status: 429, message: 'Too many requests for this account; retry later' },
   tooManyHits: { status: 429, message: 'Too many hits for this account; retry later' },
   tooManyStreams: { status: 429, message: 'Too many open streams for this account: at most {max}' },
   internal: { status: 500, message: 'Internal server error' },
   storeUnavailable: { status: 503, message: 'Storage is unavailable; retry later' },
   notReady: { status: 503, message: 'Server is starting; retry later' },
+  shuttingDown: { status: 503, message: 'Server is shutting down; retry later' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ApiErrorName = keyof typeof API_ERRORS;

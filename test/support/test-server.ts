@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
-import { buildApp } from '../../src/http/app.js';
+import { type AppOptions, buildApp } from '../../src/http/app.js';
 import type { NowStreamOptions } from '../../src/http/now-stream-hub.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
@@ -32,6 +32,9 @@ export interface TestServerOptions {
   readonly startAt?: number;
   /** Limits and timing of `/1/now/stream`. */
   readonly nowStream?: NowStreamOptions;
+  readonly maxRequestsPerSecond?: number;
+  readonly connectionLimits?: AppOptions['connectionLimits'];
+  readonly metrics?: AppOptions['metrics'];
 }
 
 /**
@@ -59,6 +62,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxInFlight: options.maxInFlight ?? 15,
     maxHitsPerSecond: options.maxHitsPerSecond,
     nowStream: options.nowStream,
+    maxRequestsPerSecond: options.maxRequestsPerSecond,
+    connectionLimits: options.connectionLimits,
+    metrics: options.metrics,
     horizonSeconds,
     clock: () => clock.now,
   });

@@ -4,9 +4,12 @@ import { activityOfHit, parseHit } from '../../ingest/browser-hit.js';
 import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
 import { errorHandler } from '../error-envelope.js';
-import type { HitRateLimit } from '../hit-rate-limit.js';
 import { parseJsonBody } from '../json-body-parser.js';
+import type { RateLimit } from '../rate-limit.js';
 import { assertReady } from '../store-readiness.js';
+
+/** Browser hits accepted per second and account by default (bursts up to twice). */
+export const DEFAULT_MAX_HITS_PER_SECOND = 1000;
 
 /** Largest hit body: a hit is a few short fields and two URLs. */
 export const MAX_HIT_BYTES = 16 * 1024;
@@ -15,7 +18,7 @@ export interface CollectRouteOptions {
   readonly store: Store;
   readonly accounts: AccountRegistry;
   readonly region: string;
-  readonly rateLimit: HitRateLimit;
+  readonly rateLimit: RateLimit;
   readonly clock: () => number;
 }
 

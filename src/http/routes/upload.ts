@@ -1,5 +1,5 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { parseRecords } from '../../ingest/clevertap-records.js';
+import { parseRecords, type RecordFailure } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
 import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
@@ -13,6 +13,8 @@ export interface UploadRouteOptions {
   readonly guard: onRequestAsyncHookHandler;
   readonly store: Store;
   readonly clock: () => number;
+  /** Told what was stored (not on dry runs): records processed and those refused. */
+  readonly onStored?: (processed: number, unprocessed: readonly RecordFailure[]) => void;
 }
 
 /**
@@ -25,7 +27,10 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
     const records = recordsOf(request.body);
     const at = options.clock();
     const { activities, processed, unprocessed } = parseRecords(records, at, { deriveSession });
-    if (!dryRun && activities.length > 0) await options.store.record(accountOf(request), activities, at);
+    if (!dryRun) {
+      if (activities.length > 0) await options.store.record(accountOf(request), activities, at);
+      options.onStored?.(processed, unprocessed);
+    }
     return reply
       .type('application/json; charset=utf-8')
       .send(JSON.stringify({ status: 'success', processed, unprocessed }));

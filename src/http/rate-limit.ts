@@ -1,11 +1,9 @@
-/** Browser hits accepted per second and account by default (bursts up to twice). */
-export const DEFAULT_MAX_HITS_PER_SECOND = 1000;
-
 /**
- * A token bucket per account for public hits: `perSecond` on average, bursts up to twice that.
- * The public token is in every page, so this is what bounds what a stranger can add to an account.
+ * A token bucket per account: `perSecond` on average, bursts up to twice that. It bounds browser
+ * hits (the public token is in every page, so this is what bounds what a stranger can add to an
+ * account) and, when configured, every authenticated request of an account.
  */
-export class HitRateLimit {
+export class RateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly capacity: number;
 
@@ -16,7 +14,7 @@ export class HitRateLimit {
     this.capacity = 2 * perSecond;
   }
 
-  /** Takes one hit from the account's bucket; false when it is empty. */
+  /** Takes one token from the account's bucket; false when it is empty. */
   take(account: string): boolean {
     const now = this.nowMs();
     const bucket = this.buckets.get(account) ?? { tokens: this.capacity, at: now };
