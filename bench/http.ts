@@ -20,7 +20,7 @@ import { CliProcesses, type Credentials, postJson } from '../test/support/cli-pr
 import { type LoadFigures, runLoad } from './support/http-load.js';
 import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
 import { residentBytes } from './support/process-stats.js';
-import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { TARGETS } from './support/targets.js';
 import { uploadBodies } from './support/upload-bodies.js';
 import { Workload } from './support/workload.js';
@@ -256,31 +256,30 @@ async function main(): Promise<void> {
       `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}. Latencies are autocannon's.`,
       `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected.`,
     ];
-    const body = `${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`;
-    console.log(`\n${body}\n`);
-    if (!FULL_RUN) {
-      console.log('Reduced run: results files left alone.');
-      return;
-    }
-    mergeResults({
-      http: {
-        ingestEventsPerSecond: Math.round(eventsPerSecond),
-        ingestEventsPerServerCpuSecond: Math.round(eventsPerCoreSecond),
-        ingestServerCpu: Number(ingested.serverCpu.toFixed(2)),
-        ingestClientCpu: Number(ingested.clientCpu.toFixed(2)),
-        nowRequestsPerSecond: Math.round(ours.requestsPerSecond),
-        nowLatencyMsP50: ours.latencyMs.p50,
-        nowLatencyMsP99: ours.latencyMs.p99,
-        bareRequestsPerSecond: Math.round(theirs.requestsPerSecond),
-        bareLatencyMsP50: theirs.latencyMs.p50,
-        bareLatencyMsP99: theirs.latencyMs.p99,
-        nowToBareRatio: Number(nowRatio.toFixed(3)),
-        residentBytesPerActiveUser: Math.round(perUser),
-        measuredAt: new Date().toISOString(),
-        command: COMMAND,
+    publishResults({
+      title: 'HTTP (bench:http)',
+      table,
+      notes,
+      fullRun: FULL_RUN,
+      results: {
+        http: {
+          ingestEventsPerSecond: Math.round(eventsPerSecond),
+          ingestEventsPerServerCpuSecond: Math.round(eventsPerCoreSecond),
+          ingestServerCpu: Number(ingested.serverCpu.toFixed(2)),
+          ingestClientCpu: Number(ingested.clientCpu.toFixed(2)),
+          nowRequestsPerSecond: Math.round(ours.requestsPerSecond),
+          nowLatencyMsP50: ours.latencyMs.p50,
+          nowLatencyMsP99: ours.latencyMs.p99,
+          bareRequestsPerSecond: Math.round(theirs.requestsPerSecond),
+          bareLatencyMsP50: theirs.latencyMs.p50,
+          bareLatencyMsP99: theirs.latencyMs.p99,
+          nowToBareRatio: Number(nowRatio.toFixed(3)),
+          residentBytesPerActiveUser: Math.round(perUser),
+          measuredAt: new Date().toISOString(),
+          command: COMMAND,
+        },
       },
     });
-    writeResultsSection('HTTP (bench:http)', body);
   } finally {
     await processes.stopAll();
     rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import type { NowQuery } from '../src/model/now-query.js';
 import { ActivityDatabase } from '../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../src/store/embedded/embedded-store.js';
 import { pinToOneCore } from './support/pin-to-core.js';
-import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { TARGETS } from './support/targets.js';
 import { Workload } from './support/workload.js';
 
@@ -183,27 +183,26 @@ async function main(): Promise<void> {
       'Replay: a new store on the same file, `recover()` until ready; its answer (all splits, new breakdown, timeline) is checked equal to the answer before the restart.',
       'What limits it (profile: `node --cpu-prof --import tsx bench/recovery.ts` with BENCH_RECOVERY_ACTIVITIES=1000000 BENCH_RECOVERY_USERS=50000): first-seen reads from SQLite for every user the engine does not hold (~1.5 µs each read ahead in sorted chunks, ~5 µs one by one) dominate cold ingest and replay, which starts with no user in memory; in steady state the SQLite commit of ~37 bytes per activity (WAL writes and checkpoints) and the encoding cost more than the engine itself (≈0.7 µs vs ≈0.45 µs per activity).',
     ];
-    const body = `${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`;
-    console.log(`\n${body}\n`);
-    if (!FULL_RUN) {
-      console.log('Reduced run: results files left alone.');
-      return;
-    }
-    mergeResults({
-      recovery: {
-        replayActivitiesPerSecond: Math.round(replayRate),
-        recoverySeconds: Number(replaySeconds.toFixed(2)),
-        durableIngestActivitiesPerSecond: Math.round(steady.durable),
-        memoryIngestActivitiesPerSecond: Math.round(steady.memory),
-        coldDurableIngestActivitiesPerSecond: Math.round(cold.durable),
-        coldMemoryIngestActivitiesPerSecond: Math.round(cold.memory),
-        durableToMemoryRatio: Number(ratio.toFixed(3)),
-        logBytesPerActivity: Number((logBytes / logged).toFixed(1)),
-        measuredAt: new Date().toISOString(),
-        command: COMMAND,
+    publishResults({
+      title: 'Recovery (bench:recovery)',
+      table,
+      notes,
+      fullRun: FULL_RUN,
+      results: {
+        recovery: {
+          replayActivitiesPerSecond: Math.round(replayRate),
+          recoverySeconds: Number(replaySeconds.toFixed(2)),
+          durableIngestActivitiesPerSecond: Math.round(steady.durable),
+          memoryIngestActivitiesPerSecond: Math.round(steady.memory),
+          coldDurableIngestActivitiesPerSecond: Math.round(cold.durable),
+          coldMemoryIngestActivitiesPerSecond: Math.round(cold.memory),
+          durableToMemoryRatio: Number(ratio.toFixed(3)),
+          logBytesPerActivity: Number((logBytes / logged).toFixed(1)),
+          measuredAt: new Date().toISOString(),
+          command: COMMAND,
+        },
       },
     });
-    writeResultsSection('Recovery (bench:recovery)', body);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

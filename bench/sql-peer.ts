@@ -19,7 +19,7 @@ import { DIMENSIONS, UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { startPostgres } from './support/postgres-server.js';
-import { formatInt, markdownTable, mergeResults, writeResultsSection } from './support/results.js';
+import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { Workload } from './support/workload.js';
 
 const COMMAND = 'npm run bench:sql';
@@ -275,21 +275,20 @@ async function main(): Promise<void> {
     "SQLite: a file in a temporary directory, WAL, 1 GiB page cache. PostgreSQL: a throwaway server started by the benchmark (initdb into a temporary directory, fsync off, shared_buffers 512MB, work_mem 256MB), queried over loopback TCP with node-postgres; the machine's own PostgreSQL service is never touched.",
     `activenow: \`ActiveUsersEngine.query\` with every split, the user type and the new-user breakdown (what \`/1/now.json\` answers), median of ${ENGINE_QUERIES} in process.`,
   ];
-  const body = `${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`;
-  console.log(`\n${body}\n`);
-  if (!FULL_RUN) {
-    console.log('Reduced run: results files left alone.');
-    return;
-  }
-  mergeResults({
-    sqlPeer: {
-      engineMicros: ours.micros,
-      peers: peers.map((peer) => ({ name: peer.name, answerMs: Number(peer.answerMs.toFixed(1)) })),
-      measuredAt: new Date().toISOString(),
-      command: COMMAND,
+  publishResults({
+    title: 'SQL peers (bench:sql)',
+    table,
+    notes,
+    fullRun: FULL_RUN,
+    results: {
+      sqlPeer: {
+        engineMicros: ours.micros,
+        peers: peers.map((peer) => ({ name: peer.name, answerMs: Number(peer.answerMs.toFixed(1)) })),
+        measuredAt: new Date().toISOString(),
+        command: COMMAND,
+      },
     },
   });
-  writeResultsSection('SQL peers (bench:sql)', body);
 }
 
 await main();

@@ -51,3 +51,26 @@ export function markdownTable(
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en');
 }
+
+export interface Publication {
+  /** The section's heading in bench/RESULTS.md, e.g. `HTTP (bench:http)`. */
+  readonly title: string;
+  readonly table: string;
+  readonly notes: readonly string[];
+  /** Only a full-size run is recorded; a reduced one is printed and nothing more. */
+  readonly fullRun: boolean;
+  /** Top-level entries of bench/results.json. */
+  readonly results: Readonly<Record<string, unknown>>;
+}
+
+/** Prints a benchmark's figures and, for a full run, records them in bench/RESULTS.md and results.json. */
+export function publishResults(publication: Publication): void {
+  const body = `${publication.table}\n\n${publication.notes.map((n) => `- ${n}`).join('\n')}`;
+  console.log(`\n${body}\n`);
+  if (!publication.fullRun) {
+    console.log('Reduced run: results files left alone.');
+    return;
+  }
+  mergeResults(publication.results);
+  writeResultsSection(publication.title, body);
+}
