@@ -3,9 +3,9 @@ import type { AccountRegistry } from '../accounts/account-registry.js';
 import { ApiError } from '../model/api-errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './authenticate.js';
-import { answerClientError } from './client-error.js';
+import { answerClientError, answerConnect } from './client-error.js';
 import { type ConnectionLimits, connectionOptions, DEFAULT_CONNECTION_LIMITS } from './connection-limits.js';
-import { errorHandler, sendError } from './error-envelope.js';
+import { errorHandler, sendError, toApiError } from './error-envelope.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { type LogLevel, loggerOptions, logRequests } from './logging.js';
@@ -71,7 +71,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Timeouts and header size; Host is not required there: the hook below answers the envelope.
     ...connectionOptions({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits }),
     clientErrorHandler: answerClientError,
+    // Requests Fastify refuses before routing (a path with broken percent-encoding) get the envelope too.
+    frameworkErrors: (error, _request, reply) => sendError(reply, toApiError(error, options.maxBodyBytes)),
   });
+  app.server.on('connect', answerConnect);
   echoRequestId(app);
   logRequests(app);
   // Set when close begins: requests still arriving on open connections are shed with the envelope.

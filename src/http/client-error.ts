@@ -24,11 +24,24 @@ export function answerClientError(error: Error, socket: Socket): void {
   else socket.destroy(error);
 }
 
+/**
+ * `CONNECT` requests: Node hands them to a 'connect' listener instead of the app, and closes the
+ * connection without a word when there is none. No route tunnels, so: the 404 envelope, and close.
+ */
+export function answerConnect(_request: unknown, socket: Socket): void {
+  socket.end(rawEnvelope(new ApiError('routeNotFound'), 'Not Found'));
+}
+
 function rawResponse(error: Error): string {
   // Node's headers and request timeouts (--headers-timeout-ms, --request-timeout-ms) come here too.
   const timedOut = (error as Error & { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const kind = timedOut ? 'requestTimeout' : 'invalidHeaders';
-  const reason = timedOut ? 'Request Timeout' : 'Bad Request';
-  const body = envelope(new ApiError(kind));
-  return `HTTP/1.1 ${API_ERRORS[kind].status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  return timedOut
+    ? rawEnvelope(new ApiError('requestTimeout'), 'Request Timeout')
+    : rawEnvelope(new ApiError('invalidHeaders'), 'Bad Request');
+}
+
+/** A whole HTTP/1.1 response carrying the envelope of `error`, closing the connection. */
+function rawEnvelope(error: ApiError, reason: string): string {
+  const body = envelope(error);
+  return `HTTP/1.1 ${API_ERRORS[error.kind].status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -18,6 +18,20 @@ export const MAX_JSON_DEPTH = 128;
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, parseJsonBody);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, refuseUnlessEmpty);
+}
+
+/**
+ * Any other Content-Type, or none: a body of zero bytes is no body (as with Content-Length: 0,
+ * also when it comes chunked); a body of any other length is refused.
+ */
+function refuseUnlessEmpty(
+  _request: unknown,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  if (body.length === 0) done(null, undefined);
+  else done(new ApiError('invalidContentType'));
 }
 
 /** A content-type parser of JSON bodies with the checks above, for any media type it is given. */

@@ -30,7 +30,13 @@ export interface CollectRouteOptions {
  */
 export function registerCollectRoute(app: FastifyInstance, options: CollectRouteOptions): void {
   app.register(async (scope) => {
-    scope.addContentTypeParser(/^text\/plain(\s*;.*)?$/i, { parseAs: 'buffer' }, parseJsonBody);
+    // Hits have their own content types, and their own refusal of the others.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      /^(application\/json|text\/plain)(\s*;.*)?$/i,
+      { parseAs: 'buffer' },
+      parseJsonBody,
+    );
     scope.addContentTypeParser('*', (_request, _payload, done) =>
       done(new ApiError('invalidHitContentType')),
     );
