@@ -28,7 +28,9 @@ export interface LoadFigures {
   readonly requestsPerSecond: number;
   readonly non2xx: number;
   readonly errors: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number };
+  /** The first few connection errors, for a reader to see what they were. */
+  readonly errorSamples: readonly string[];
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Server CPU seconds per wall second over the run (1 = one core busy all the time). */
   readonly serverCpu: number;
   /** The same for this process, which runs autocannon. */
@@ -45,21 +47,38 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     path: request.path,
     body: request.body,
   }));
+  // autocannon encodes every request it is given when it starts, and again per connection: give it
+  // each connection's share only, or large bodies keep the client busy before the first one is sent.
+  const shareOf = (k: number) =>
+    options.partition ? requests.filter((_, i) => i % options.connections === k) : requests;
   let connection = 0;
-  const result = await autocannon({
-    url: options.url,
-    connections: options.connections,
-    duration: options.seconds,
-    method: 'POST',
-    headers: { ...options.headers },
-    requests,
-    setupClient: options.partition
-      ? (client) => {
-          const k = connection++;
-          client.setRequests(requests.filter((_, i) => i % options.connections === k));
-        }
-      : undefined,
+  const errorSamples: string[] = [];
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: options.seconds,
+        // Seconds without an answer before autocannon gives up on a request (its default is 10).
+        timeout: 60,
+        method: 'POST',
+        headers: { ...options.headers },
+        requests: shareOf(0),
+        setupClient: options.partition
+          ? (client) => {
+              const k = connection++;
+              if (k > 0) client.setRequests(shareOf(k));
+            }
+          : undefined,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
   });
+  instance?.on('reqError', (error: Error) => {
+    if (errorSamples.length < 5) errorSamples.push(String(error));
+  });
+  const result = await finished;
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const client = process.cpuUsage(clientBefore);
   return {
@@ -67,7 +86,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     requestsPerSecond: result.requests.total / result.duration,
     non2xx: result.non2xx,
     errors: result.errors,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+    errorSamples,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     serverCpu: (cpuSeconds(options.serverPid) - serverBefore) / wallSeconds,
     clientCpu: (client.user + client.system) / 1e6 / wallSeconds,
     wallSeconds,
