@@ -36,6 +36,11 @@ export interface AccountRegistry {
   get(id: string): Promise<Account | undefined>;
   /** True when `passcode` is one of the account's passcodes. */
   verifyPasscode(id: string, passcode: string): Promise<boolean>;
+  /**
+   * The account, when `passcode` is one of its passcodes: what authenticating a request needs, in
+   * one read of the registry (it runs on every request).
+   */
+  accountForPasscode(id: string, passcode: string): Promise<Account | undefined>;
   /** True when `token` is the account's public token. */
   verifyToken(id: string, token: string): Promise<boolean>;
   /** Adds a new passcode (the old ones keep working until revoked) and issues a new public token. */

@@ -104,7 +104,12 @@ export class RedisAccountRegistry implements AccountRegistry {
   }
 
   async verifyPasscode(id: string, passcode: string): Promise<boolean> {
-    return matchesAnyDigest(passcode, (await this.load(id)).passcodeDigests);
+    return (await this.accountForPasscode(id, passcode)) !== undefined;
+  }
+
+  async accountForPasscode(id: string, passcode: string): Promise<Account | undefined> {
+    const { account, passcodeDigests } = await this.load(id);
+    return matchesAnyDigest(passcode, passcodeDigests) ? account : undefined;
   }
 
   async verifyToken(id: string, token: string): Promise<boolean> {

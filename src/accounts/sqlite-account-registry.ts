@@ -213,9 +213,13 @@ export class SqliteAccountRegistry implements AccountRegistry {
   }
 
   async verifyPasscode(id: string, passcode: string): Promise<boolean> {
+    return (await this.accountForPasscode(id, passcode)) !== undefined;
+  }
+
+  async accountForPasscode(id: string, passcode: string): Promise<Account | undefined> {
     const entry = this.fresh().accounts.get(id);
     // Hash even for an unknown account, so both answers take about as long.
-    return matchesAnyDigest(passcode, entry?.passcodeDigests ?? []);
+    return matchesAnyDigest(passcode, entry?.passcodeDigests ?? []) ? entry?.account : undefined;
   }
 
   async verifyToken(id: string, token: string): Promise<boolean> {

@@ -22,10 +22,11 @@ export async function authenticate(
   const passcode = single(headers[PASSCODE_HEADER]);
   if (id === undefined || passcode === undefined) throw new ApiError('credentialsMissing');
   if (id.length > MAX_CREDENTIAL_LENGTH) throw new ApiError('invalidAccount');
-  const account = await accounts.get(id);
-  if (account === undefined) throw new ApiError('invalidAccount');
-  if (passcode.length > MAX_CREDENTIAL_LENGTH || !(await accounts.verifyPasscode(id, passcode))) {
-    throw new ApiError('invalidPasscode');
+  const account =
+    passcode.length > MAX_CREDENTIAL_LENGTH ? undefined : await accounts.accountForPasscode(id, passcode);
+  if (account === undefined) {
+    // Only a refusal looks again, to name what was wrong: one registry read per accepted request.
+    throw new ApiError((await accounts.get(id)) === undefined ? 'invalidAccount' : 'invalidPasscode');
   }
   if (account.region !== region) throw new ApiError('wrongRegion', { region: account.region });
   return id;

@@ -180,6 +180,27 @@ export function describeAccountRegistryConformance(name: string, harness: Accoun
         await expect(registry.create({ name: '😀'.repeat(101), region: 'x' })).rejects.toThrow(/got 101/);
       });
 
+      it('gives the account for its own passcode only, rotated and revoked ones included', async () => {
+        const { registry } = await open();
+        const a = await registry.create({ name: 'A', region: 'eu1' });
+        const b = await registry.create({ name: 'B', region: 'us1' });
+
+        expect(await registry.accountForPasscode(a.id, a.passcode)).toEqual(await registry.get(a.id));
+        expect(await registry.accountForPasscode(b.id, b.passcode)).toMatchObject({
+          id: b.id,
+          region: 'us1',
+        });
+        expect(await registry.accountForPasscode(a.id, b.passcode)).toBeUndefined();
+        expect(await registry.accountForPasscode('NOT-AN-ID', a.passcode)).toBeUndefined();
+        expect(await registry.accountForPasscode(a.id, `${a.passcode}x`)).toBeUndefined();
+
+        const rotated = await registry.rotatePasscode(a.id);
+        expect((await registry.accountForPasscode(a.id, rotated?.passcode ?? ''))?.id).toBe(a.id);
+        await registry.revokePasscode(a.id, a.passcode);
+        expect(await registry.accountForPasscode(a.id, a.passcode)).toBeUndefined();
+        expect((await registry.accountForPasscode(a.id, rotated?.passcode ?? ''))?.id).toBe(a.id);
+      });
+
       it('verifies the right passcode only, and only for its own account', async () => {
         const { registry } = await open();
         const a = await registry.create({ name: 'A', region: 'eu1' });
