@@ -94,9 +94,10 @@ async function ingest(url: string, pid: number, account: Credentials, bodies: re
   });
 }
 
-/** A bare node:http server answering `body` to every request, on core 0 like activenow. */
-async function startBareServer(body: string): Promise<{ url: string; pid: number; stop(): void }> {
-  const source = `
+/** Servers answering `body` to every request, as floors to compare activenow's now.json with. */
+const BASELINES = {
+  /** The issue's baseline: nothing but Node's HTTP server. */
+  'bare node:http': (body: string) => `
     const body = Buffer.from(${JSON.stringify(body)});
     const server = require('node:http').createServer((request, response) => {
       request.resume();
@@ -105,11 +106,28 @@ async function startBareServer(body: string): Promise<{ url: string; pid: number
         response.end(body);
       });
     });
-    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`,
+  /** The framework activenow is built on, one route, its default JSON body parser, no logger. */
+  'minimal fastify': (body: string) => `
+    const app = require('fastify')();
+    app.post('/1/now.json', async (request, reply) => reply.type('application/json; charset=utf-8').send(${JSON.stringify(body)}));
+    app.listen({ port: 0, host: '127.0.0.1' }).then(() => console.log(app.server.address().port));`,
+} as const;
+
+type Baseline = keyof typeof BASELINES;
+
+/** A baseline server on core 0, like activenow. */
+async function startBaseline(
+  baseline: Baseline,
+  body: string,
+): Promise<{ url: string; pid: number; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', BASELINES[baseline](body)], {
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${baseline} exited (${code})`)));
   });
   pinOtherProcess(child.pid as number);
   return { url: `http://127.0.0.1:${port}`, pid: child.pid as number, stop: () => child.kill() };
@@ -124,6 +142,11 @@ function nowLoad(url: string, pid: number, headers: Record<string, string>): Pro
     headers,
     requests: [{ path: '/1/now.json', body: NOW_BODY }],
   });
+}
+
+/** Server CPU time per request, µs. */
+function cpuPerRequest(figures: LoadFigures): string {
+  return ((figures.serverCpu * 1e6) / figures.requestsPerSecond).toFixed(1);
 }
 
 function describeLoad(figures: LoadFigures): string {
@@ -202,14 +225,18 @@ async function main(): Promise<void> {
     log(`now.json: ${describeLoad(ours)}`);
     await processes.stop(server);
 
-    const bare = await startBareServer(answer.text);
-    let theirs: LoadFigures;
-    try {
-      theirs = await nowLoad(bare.url, bare.pid, headers);
-    } finally {
-      bare.stop();
+    const floors = new Map<Baseline, LoadFigures>();
+    for (const baseline of Object.keys(BASELINES) as Baseline[]) {
+      const server = await startBaseline(baseline, answer.text);
+      try {
+        floors.set(baseline, await nowLoad(server.url, server.pid, headers));
+      } finally {
+        server.stop();
+      }
+      log(`${baseline}: ${describeLoad(floors.get(baseline) as LoadFigures)}`);
     }
-    log(`bare node:http: ${describeLoad(theirs)}`);
+    const theirs = floors.get('bare node:http') as LoadFigures;
+    const fastify = floors.get('minimal fastify') as LoadFigures;
 
     const nowRatio = ours.requestsPerSecond / theirs.requestsPerSecond;
     const perUser = (loadedBytes - idleBytes) / USERS;
@@ -233,6 +260,22 @@ async function main(): Promise<void> {
           `${nowRatio.toFixed(2)}×`,
           `>= ${TARGET_NOW_RATIO}×`,
           met(nowRatio >= TARGET_NOW_RATIO),
+        ],
+        [
+          'now.json, requests/s, against the framework alone',
+          formatInt(ours.requestsPerSecond),
+          `${formatInt(fastify.requestsPerSecond)} (minimal fastify)`,
+          `${(ours.requestsPerSecond / fastify.requestsPerSecond).toFixed(2)}×`,
+          '',
+          '',
+        ],
+        [
+          'now.json, server CPU per request, µs',
+          cpuPerRequest(ours),
+          `${cpuPerRequest(theirs)} (bare), ${cpuPerRequest(fastify)} (fastify)`,
+          '',
+          '',
+          '',
         ],
         [
           'now.json p50 / p99, ms',
@@ -260,7 +303,7 @@ async function main(): Promise<void> {
       `Server: \`activenow serve\` (embedded store, durability \`process\`, \`--max-in-flight ${NOW_CONNECTIONS * 2}\` so that ${NOW_CONNECTIONS} connections of one account are admitted, \`--log-level warn\`), fresh data directory.`,
       `Data: ${workload.describe()}; rendered as CleverTap event records of ${bytesPerEvent.toFixed(0)} bytes on average (identity, type, evtName, ts, a one-field evtData, session source/browser/os/device), ${formatInt(bodies.length)} bodies of ${BATCH}. All of them are uploaded once first (${loadSeconds.toFixed(1)} s, every user becomes active, the JIT warms up); the timed ingest then sends the first ${Math.min(INGEST_BODIES, bodies.length)} of them (${formatInt(Math.min(INGEST_BODIES, bodies.length) * BATCH)} events of users already active) again and again for ${INGEST_SECONDS} s over ${INGEST_CONNECTIONS} connections, each with its own share, every answer checked to be a 200.`,
       `CPU during ingest: ${cpu(ingested)}. "Events per server CPU-second" is events/s divided by the server's CPU use (its process time, all threads, from /proc), i.e. the rate one fully busy core would sustain.`,
-      `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}. Latencies are autocannon's.`,
+      `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run; a minimal fastify app (one route, the same bytes, fastify's own JSON body parser, no logger) shows what the framework alone costs. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}; minimal fastify ${cpu(fastify)}. When autocannon's CPU nears 100% the client, not the server, sets the rate: compare the servers' CPU per request then. Latencies are autocannon's (whole milliseconds).`,
       `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected.`,
     ];
     publishResults({
@@ -280,6 +323,10 @@ async function main(): Promise<void> {
           bareRequestsPerSecond: Math.round(theirs.requestsPerSecond),
           bareLatencyMsP50: theirs.latencyMs.p50,
           bareLatencyMsP99: theirs.latencyMs.p99,
+          fastifyRequestsPerSecond: Math.round(fastify.requestsPerSecond),
+          serverCpuMicrosPerNowRequest: Number(cpuPerRequest(ours)),
+          bareCpuMicrosPerRequest: Number(cpuPerRequest(theirs)),
+          fastifyCpuMicrosPerRequest: Number(cpuPerRequest(fastify)),
           nowToBareRatio: Number(nowRatio.toFixed(3)),
           residentBytesPerActiveUser: Math.round(perUser),
           measuredAt: new Date().toISOString(),
