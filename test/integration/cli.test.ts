@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliProcesses, type Credentials, type Finished, postJson } from '../support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { type Credentials, type Finished, postJson } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 
 /**
  * The real command line as a child process (`node --import tsx src/cli/main.ts …`), in a fresh
@@ -14,17 +13,7 @@ const ID_SHAPE = /^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$/;
 /** How long a stopped server gets to exit on SIGTERM before it is sent SIGKILL. */
 const KILL_AFTER_MS = 10_000;
 
-const processes = new CliProcesses();
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-cli-'));
-});
-
-afterEach(async () => {
-  await processes.stopAll(KILL_AFTER_MS);
-  await rm(dir, { recursive: true, force: true });
-});
+const { processes, dir } = cliScope('cli', { killAfterMs: KILL_AFTER_MS });
 
 async function upload(url: string, account: Credentials, users: readonly [string, string][]): Promise<void> {
   const answer = await postJson(`${url}/1/upload`, account, {
@@ -59,7 +48,7 @@ function parseCredentials(finished: Finished): Record<string, unknown> {
 
 describe('activenow serve', () => {
   it('prints the first account once, listens, and serves it; a restart creates no new account', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const first = await processes.serve(['--port', '0', '--data-dir', dataDir]);
     const account = first.created;
     expect(account, first.startup).toBeDefined();
@@ -87,7 +76,7 @@ describe('activenow serve', () => {
   });
 
   it('refuses an invalid configuration, listing every problem, before touching the data directory', async () => {
-    const dataDir = join(dir, 'never');
+    const dataDir = join(dir(), 'never');
     const finished = await processes.run([
       'serve',
       '--port',
@@ -106,7 +95,7 @@ describe('activenow serve', () => {
   });
 
   it('reads ACTIVENOW_PORT and ACTIVENOW_DATA_DIR', async () => {
-    const dataDir = join(dir, 'from-env');
+    const dataDir = join(dir(), 'from-env');
     const server = await processes.serve([], { env: { ACTIVENOW_PORT: '0', ACTIVENOW_DATA_DIR: dataDir } });
     expect(existsSync(join(dataDir, 'activenow.db'))).toBe(true);
     expect(server.created).toBeDefined();
@@ -114,8 +103,8 @@ describe('activenow serve', () => {
   });
 
   it('lets flags win over the environment', async () => {
-    const envDir = join(dir, 'env-dir');
-    const flagDir = join(dir, 'flag-dir');
+    const envDir = join(dir(), 'env-dir');
+    const flagDir = join(dir(), 'flag-dir');
     // An invalid ACTIVENOW_PORT does not matter when --port is given.
     const server = await processes.serve(['--port', '0', '--data-dir', flagDir], {
       env: { ACTIVENOW_PORT: 'abc', ACTIVENOW_DATA_DIR: envDir },
@@ -144,7 +133,7 @@ describe('activenow serve', () => {
 
 describe('activenow accounts, next to a running server', () => {
   it('create, list, rotate-passcode, revoke-passcode and delete take effect on the server', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const server = await processes.serve(['--port', '0', '--data-dir', dataDir]);
     const first = server.created;
     expect(first).toBeDefined();
@@ -204,7 +193,7 @@ describe('activenow accounts, next to a running server', () => {
 
 describe('activenow now', () => {
   it('prints the server answer as JSON, or as a table', async () => {
-    const server = await processes.serve(['--port', '0', '--data-dir', join(dir, 'data')]);
+    const server = await processes.serve(['--port', '0', '--data-dir', join(dir(), 'data')]);
     const account = server.created;
     expect(account).toBeDefined();
     if (account === undefined) return;

@@ -1,16 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import {
   type Answer,
-  CliProcesses,
   type Credentials,
   createAccount,
   postJson,
   type ServerProcess,
 } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 
 /**
  * DESIGN.md §5: an acknowledged upload survives `kill -9` of the server, and §3: nothing is
@@ -53,17 +51,7 @@ interface Cycle {
   settled?: unknown;
 }
 
-const processes = new CliProcesses();
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-crash-'));
-});
-
-afterEach(async () => {
-  await processes.stopAll();
-  await rm(dir, { recursive: true, force: true });
-});
+const { processes, dir } = cliScope('crash');
 
 function serve(dataDir: string): Promise<ServerProcess> {
   return processes.serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
@@ -179,7 +167,7 @@ describe('kill -9 under concurrent uploads', () => {
       `crash-recovery: seed ${SEED}, ${CYCLES} cycles (replay with ACTIVENOW_CRASH_SEED=${SEED} ACTIVENOW_CRASH_CYCLES=${CYCLES})`,
     );
     const random = seededRandom(SEED);
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     let server = await serve(dataDir);
     const first = server.created;
     expect(first, server.stdout()).toBeDefined();

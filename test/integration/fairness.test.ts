@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  CliProcesses,
   type Credentials,
   createAccount,
   postJson,
   type Running,
   untilOutput,
 } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 
 /**
  * One account floods a real `serve` process with concurrent uploads; another keeps its ordinary
@@ -96,18 +94,11 @@ function startFlood(url: string, account: Credentials): Running {
 }
 
 const floods = new Set<ReturnType<typeof spawn>>();
-const processes = new CliProcesses();
-let dir: string;
+const { processes, dir } = cliScope('fairness');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-fairness-'));
-});
-
-afterEach(async () => {
+afterEach(() => {
   for (const child of floods) child.kill('SIGKILL');
   floods.clear();
-  await processes.stopAll();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const records = (prefix: string, n: number) =>
@@ -135,7 +126,7 @@ describe('one account flooding', () => {
   it('does not stop another account from being served, nor slow it beyond a generous factor', {
     timeout: 90_000,
   }, async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const flooder = await createAccount(processes, dataDir, 'flooder');
     const normal = await createAccount(processes, dataDir, 'normal');
     const server = await processes.serve([

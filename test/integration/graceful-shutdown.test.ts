@@ -1,16 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Answer,
-  CliProcesses,
   type Credentials,
   createAccount,
   postJson,
   type ServerProcess,
   untilOutput,
 } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 import { RawConnection } from '../support/raw-http.js';
 import { startTestServer } from '../support/test-server.js';
 
@@ -26,17 +24,7 @@ const USERS = 20;
 /** Each request is a distinct browser value; an account keeps 256 before Other. */
 const MAX_REQUESTS = 240;
 
-const processes = new CliProcesses();
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-shutdown-'));
-});
-
-afterEach(async () => {
-  await processes.stopAll();
-  await rm(dir, { recursive: true, force: true });
-});
+const { processes, dir } = cliScope('shutdown');
 
 function serve(dataDir: string, extra: readonly string[] = []): Promise<ServerProcess> {
   return processes.serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extra]);
@@ -64,7 +52,7 @@ describe('SIGTERM', () => {
   it('under concurrent uploads: exits 0 and every acknowledged upload is counted after a restart', {
     timeout: 60_000,
   }, async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const account = await createAccount(processes, dataDir, 'shutdown');
     const server = await serve(dataDir);
     const acknowledged = new Set<number>();
@@ -129,7 +117,7 @@ describe('SIGTERM', () => {
   it('cuts a request still in flight after --shutdown-timeout-ms, and still exits 0', {
     timeout: 30_000,
   }, async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const account = await createAccount(processes, dataDir, 'stuck');
     const server = await serve(dataDir, ['--shutdown-timeout-ms', '300']);
     const stuck = await stuckUpload(server, account);
@@ -143,7 +131,7 @@ describe('SIGTERM', () => {
   });
 
   it('a second signal exits at once, with status 1', { timeout: 30_000 }, async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const account = await createAccount(processes, dataDir, 'twice');
     const server = await serve(dataDir, ['--shutdown-timeout-ms', '60000']);
     const stuck = await stuckUpload(server, account);

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliProcesses } from '../support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { cliScope } from '../support/cli-scope.js';
 
 /**
  * A real `serve` process logging at trace level is driven through every route with every kind of
@@ -11,24 +9,14 @@ import { CliProcesses } from '../support/cli-process.js';
  * appears anywhere in what it printed, while its request lines (with request ids) do.
  */
 
-const processes = new CliProcesses();
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-logs-'));
-});
-
-afterEach(async () => {
-  await processes.stopAll();
-  await rm(dir, { recursive: true, force: true });
-});
+const { processes, dir } = cliScope('logs');
 
 /** A value no server could make up, easy to grep for. */
 const secret = (name: string) => `${name}-${randomBytes(12).toString('hex')}`;
 
 describe('logs at trace level', () => {
   it('carry request ids and no passcode, token or authorization value', { timeout: 60_000 }, async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const created = await processes.run([
       'accounts',
       'create',

@@ -1,9 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
 import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/model/dimensions.js';
@@ -12,7 +10,8 @@ import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { CliProcesses, freePort, getJson, postJson, untilOutput } from '../support/cli-process.js';
+import { freePort, getJson, postJson, untilOutput } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 
 /**
@@ -41,18 +40,11 @@ const QUERIES: readonly NowQuery[] = [
   { window: 1800, userType: true, splits: ['browser'], timeline: true },
 ];
 
-let dir: string;
 const stores: EmbeddedStore[] = [];
-const processes = new CliProcesses();
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-restart-'));
-});
+const { processes, dir } = cliScope('restart');
 
 afterEach(async () => {
-  await processes.stopAll();
   for (const store of stores.splice(0)) await store.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function newStore(file: string, valueCap = VALUE_CAP): EmbeddedStore {
@@ -88,7 +80,7 @@ async function restart(
     return { store: await openStore(file, valueCap), file };
   }
   if (kind === 'abandon') return { store: await openStore(file, valueCap), file };
-  const copyDir = join(dir, `crash-${stores.length}`);
+  const copyDir = join(dir(), `crash-${stores.length}`);
   mkdirSync(copyDir);
   const copy = join(copyDir, ACTIVITY_FILE);
   for (const suffix of ['', '-wal', '-shm']) {
@@ -139,7 +131,7 @@ describe.each(RESTARTS)('restart by %s', (kind) => {
   it('brings back every count of a mixed workload, equal to before and to the naive oracle', async () => {
     const random = seededRandom(20_251_126);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
-    const file = join(dir, ACTIVITY_FILE);
+    const file = join(dir(), ACTIVITY_FILE);
     const store = await openStore(file);
     const accounts = ['acct-a', 'acct-b'];
     const oracles = new Map(
@@ -193,7 +185,7 @@ describe.each(RESTARTS)('restart by %s', (kind) => {
   });
 
   it('forgets activity once the window has passed, but not first-seen times, after the log rows are deleted', async () => {
-    const file = join(dir, ACTIVITY_FILE);
+    const file = join(dir(), ACTIVITY_FILE);
     const store = await openStore(file);
     const oracle = new NaiveOracle({ horizonSeconds: HORIZON, valueCap: VALUE_CAP });
     const early: Activity[] = ['old-1', 'old-2', 'old-3'].map((user) => ({
@@ -240,7 +232,7 @@ describe.each(RESTARTS)('restart by %s', (kind) => {
 
 describe('retention under steady traffic', () => {
   it('keeps the log at one horizon of batches, the file bounded, and the counts right, over 3 simulated hours', async () => {
-    const file = join(dir, ACTIVITY_FILE);
+    const file = join(dir(), ACTIVITY_FILE);
     const store = await openStore(file);
     const INTERVAL = 5;
     const BATCHES = (3 * 3600) / INTERVAL;
@@ -328,7 +320,7 @@ describe('retention under steady traffic', () => {
 
 describe('while the log is replayed', () => {
   it('is not ready, refuses now() and record() with StoreUnavailableError, then answers in full', async () => {
-    const file = join(dir, ACTIVITY_FILE);
+    const file = join(dir(), ACTIVITY_FILE);
     const first = await openStore(file);
     // Many more batches than one replay step takes, so replay spans many turns of the event loop.
     const BATCHES = 2000;
@@ -358,7 +350,7 @@ describe('while the log is replayed', () => {
   });
 
   it('answers /readyz and the API with 503 "Server is starting" until the log is replayed (real CLI)', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     mkdirSync(dataDir);
     const registry = new SqliteAccountRegistry(join(dataDir, 'activenow.db'));
     const account = await registry.create({ name: 'big', region: 'eu1' });
@@ -453,7 +445,7 @@ describe('value cap after retention', () => {
    * A or B on replay: the store logs the batch as it was applied (C written as Other).
    */
   it('gives the same browser split after a restart as before it', async () => {
-    const file = join(dir, ACTIVITY_FILE);
+    const file = join(dir(), ACTIVITY_FILE);
     const store = await openStore(file, 2);
     await store.record(
       'acc',

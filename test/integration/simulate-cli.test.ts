@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliProcesses, type Credentials, postJson, untilOutput } from '../support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { type Credentials, postJson, untilOutput } from '../support/cli-process.js';
+import { cliScope } from '../support/cli-scope.js';
 
 /** `activenow simulate` and `serve --demo` as child processes against a real `activenow serve`. */
 
@@ -10,17 +9,7 @@ const KILL_AFTER_MS = 10_000;
 /** Upper bound of waits for something that should take a second or two (not a timing assertion). */
 const PATIENCE_MS = 30_000;
 
-const processes = new CliProcesses();
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'activenow-simulate-'));
-});
-
-afterEach(async () => {
-  await processes.stopAll(KILL_AFTER_MS);
-  await rm(dir, { recursive: true, force: true });
-});
+const { processes, dir } = cliScope('simulate', { killAfterMs: KILL_AFTER_MS });
 
 async function activeUsers(url: string, account: Credentials): Promise<number> {
   const answer = await postJson(`${url}/1/now.json`, account, {});
@@ -30,7 +19,7 @@ async function activeUsers(url: string, account: Credentials): Promise<number> {
 
 describe('activenow simulate', () => {
   it('sends events for --duration seconds, prints its progress, and exits 0', async () => {
-    const server = await processes.serve(['--port', '0', '--data-dir', join(dir, 'data')]);
+    const server = await processes.serve(['--port', '0', '--data-dir', join(dir(), 'data')]);
     const account = server.created;
     expect(account, server.startup).toBeDefined();
     if (account === undefined) return;
@@ -58,7 +47,7 @@ describe('activenow simulate', () => {
   });
 
   it('reads the server and account from the environment', async () => {
-    const server = await processes.serve(['--port', '0', '--data-dir', join(dir, 'data')]);
+    const server = await processes.serve(['--port', '0', '--data-dir', join(dir(), 'data')]);
     const account = server.created;
     if (account === undefined) throw new Error(server.startup);
     const finished = await processes.run(['simulate', '--duration', '1', '--rate', '50'], {
@@ -69,7 +58,7 @@ describe('activenow simulate', () => {
   });
 
   it('stops with a clear message when the server refuses the passcode', async () => {
-    const server = await processes.serve(['--port', '0', '--data-dir', join(dir, 'data')]);
+    const server = await processes.serve(['--port', '0', '--data-dir', join(dir(), 'data')]);
     const account = server.created;
     if (account === undefined) throw new Error(server.startup);
     const finished = await processes.run([
@@ -100,7 +89,7 @@ describe('activenow simulate', () => {
 
 describe('activenow serve --demo', () => {
   it('prints a demo account that soon has active users, and reuses it on the next start', async () => {
-    const dataDir = join(dir, 'data');
+    const dataDir = join(dir(), 'data');
     const server = await processes.serve(['--port', '0', '--data-dir', dataDir, '--demo']);
     const demoLines =
       /demo: created account "demo".*\n\s+account id:\s+(\S+)\n\s+passcode:\s+(\S+)\n\s+token:\s+(\S+)/;
