@@ -38,7 +38,7 @@ export interface RouteSpec {
   readonly authenticated: boolean;
 }
 
-/** Every route of the server; /metrics and /openapi.json may not be registered yet (see the test). */
+/** Every route of the server (a test checks this list against the routes the app registers). */
 export const ROUTES: readonly RouteSpec[] = [
   { path: '/1/now.json', method: 'POST', authenticated: true },
   { path: '/1/upload', method: 'POST', authenticated: true },
