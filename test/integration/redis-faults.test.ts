@@ -415,6 +415,14 @@ describeWithRedis('activenow on a failing Redis', () => {
         traffic,
         () => traffic.tally.upload503 >= upload503 + 3 && traffic.tally.query503 >= query503 + 1,
       );
+      // A load balancer must stop sending here too, though the connection is still open.
+      const frozen = await readyz(server);
+      expect(frozen.status, frozen.text).toBe(503);
+      expect(frozen.body).toEqual({
+        status: 'fail',
+        error: 'Storage is unavailable; retry later',
+        code: 503,
+      });
       process.kill(pid, 'SIGCONT');
       await flowing('uploads and queries after the thaw', traffic, 10, 3);
     } finally {

@@ -22,6 +22,8 @@ const TRANSIENT_BACKOFF_MS = 20;
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 1000;
+/** While a command has gone unanswered, how often the connection asks Redis whether it answers again. */
+const STALL_PROBE_INTERVAL_MS = 1000;
 
 interface Transport {
   send(key: string, args: readonly string[], timeout: number): Promise<unknown>;
@@ -37,6 +39,12 @@ interface Transport {
  */
 export class RedisConnection {
   private readonly transport: Transport;
+  /**
+   * The key of a command that got no reply in time, until Redis answers again. The socket of a
+   * stalled server (frozen, overloaded, a silent network) stays open, so only this tells.
+   */
+  private stalledKey: string | undefined;
+  private closed = false;
   private readonly timeout: number;
   /** Where the connection goes, for messages. */
   readonly address: string;
@@ -52,8 +60,9 @@ export class RedisConnection {
       target.kind === 'redis' ? singleNode(target.url, onError) : cluster(target.nodes, onError);
   }
 
+  /** Connected, and not waiting on a server that has stopped answering. */
   get isReady(): boolean {
-    return this.transport.isReady;
+    return this.transport.isReady && this.stalledKey === undefined;
   }
 
   /**
@@ -75,6 +84,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.transport.close().catch(() => {});
   }
 
@@ -82,12 +92,35 @@ export class RedisConnection {
   async send(key: string, args: readonly string[]): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await answeredWithin(this.transport.send(key, args, this.timeout), this.timeout);
+        const reply = await answeredWithin(this.transport.send(key, args, this.timeout), this.timeout);
+        this.stalledKey = undefined;
+        return reply;
       } catch (error) {
+        if (error instanceof NoReplyError) this.stalled(key);
         if (!isTransient(error) || attempt === TRANSIENT_ATTEMPTS) throw unavailableOr(error);
         await sleep(TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1));
       }
     }
+  }
+
+  /** Marks the connection stalled and, once, starts asking the stalled node until it answers. */
+  private stalled(key: string): void {
+    const probing = this.stalledKey !== undefined;
+    this.stalledKey = key;
+    if (probing) return;
+    void (async () => {
+      while (this.stalledKey !== undefined && !this.closed) {
+        await sleep(STALL_PROBE_INTERVAL_MS, undefined, { ref: false });
+        const probe = this.stalledKey;
+        if (probe === undefined || this.closed) return;
+        try {
+          await answeredWithin(this.transport.send(probe, ['PING'], this.timeout), this.timeout);
+          this.stalledKey = undefined;
+        } catch {
+          // Still stalled (or disconnected, which isReady reports anyway): ask again.
+        }
+      }
+    })();
   }
 
   /** Runs `script` by SHA; a server that does not hold it (restarted, failed over) gets its source. */
@@ -111,9 +144,16 @@ export class RedisConnection {
 function answeredWithin<T>(command: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new NoReplyError(ms)), ms);
   });
   return Promise.race([command, timedOut]).finally(() => clearTimeout(timer));
+}
+
+class NoReplyError extends Error {
+  constructor(ms: number) {
+    super(`no reply within ${ms} ms`);
+    this.name = 'NoReplyError';
+  }
 }
 
 function isTransient(error: unknown): boolean {
