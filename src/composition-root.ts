@@ -41,7 +41,11 @@ export function openBackend(config: ServeConfig, options: BackendOptions = {}): 
     const store = new EmbeddedStore({
       horizonSeconds: config.horizonSeconds,
       valueCap: config.valueCap,
-      database: new ActivityDatabase(join(config.dataDir, ACTIVITY_FILE), config.durability),
+      database: new ActivityDatabase(
+        join(config.dataDir, ACTIVITY_FILE),
+        config.durability,
+        config.pageCacheMib,
+      ),
     });
     return {
       accounts,

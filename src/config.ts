@@ -9,6 +9,7 @@ import { DEFAULT_CONNECTION_LIMITS } from './http/connection-limits.js';
 import { DEFAULT_METRICS_TOP_ACCOUNTS, MIN_METRICS_TOKEN_LENGTH } from './http/metrics.js';
 import { DEFAULT_MAX_STREAMS } from './http/now-stream-hub.js';
 import { DEFAULT_MAX_HITS_PER_SECOND } from './http/routes/collect.js';
+import { DEFAULT_PAGE_CACHE_MIB } from './store/embedded/activity-database.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -70,6 +71,7 @@ const serveFields = z.object({
     .max(MAX_HORIZON_SECONDS)
     .default(DEFAULT_HORIZON_SECONDS),
   valueCap: positiveInt(4096).default(DEFAULT_VALUE_CAP),
+  pageCacheMib: positiveInt(65_536).default(DEFAULT_PAGE_CACHE_MIB),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Off unless set: requests per second and account on average, bursts up to twice. */
   maxRequestsPerSecond: positiveInt(1_000_000).optional(),

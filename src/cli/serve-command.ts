@@ -21,6 +21,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-streams <n>', 'open /1/now/stream streams per account before 429 (default 10)')
     .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
     .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
+    .option('--page-cache-mib <n>', 'SQLite page cache of the embedded store, MiB (default 64)')
     .option(
       '--max-requests-per-second <n>',
       'authenticated requests per second and account before 429 (default: no limit)',

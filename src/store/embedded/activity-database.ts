@@ -34,8 +34,12 @@ export interface LogChanges {
 const RETENTION_ROWS_PER_COMMIT = 500;
 /** Users looked up per query by `firstSeenMany`. */
 const LOOKUP_CHUNK = 500;
-/** SQLite page cache, KiB: first-seen lookups of active users should mostly hit memory. */
-const PAGE_CACHE_KIB = 65_536;
+/**
+ * SQLite page cache, MiB, by default: first-seen lookups of active users should mostly hit memory.
+ * The cache fills as the log is written and stays full: resident memory grows by this much after
+ * a start, then stops (`--page-cache-mib`).
+ */
+export const DEFAULT_PAGE_CACHE_MIB = 64;
 
 /**
  * The SQLite file of the embedded store: the log of accepted batches (replayed on start) and the
@@ -57,13 +61,14 @@ export class ActivityDatabase {
   constructor(
     private readonly path: string,
     durability: Durability,
+    pageCacheMiB: number = DEFAULT_PAGE_CACHE_MIB,
   ) {
     this.db = attempt(`cannot open ${path}`, () => {
       const db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('busy_timeout = 5000');
-      db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+      db.pragma(`cache_size = -${pageCacheMiB * 1024}`);
       db.exec(`
         CREATE TABLE IF NOT EXISTS activity_batch (
           id INTEGER PRIMARY KEY,
