@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliProcesses, type Credentials, postJson } from '../test/support/cli-process.js';
+import { CliProcesses, type Credentials, postJson, ROOT } from '../test/support/cli-process.js';
 import { type LoadFigures, runLoad } from './support/http-load.js';
 import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
 import { residentBytes } from './support/process-stats.js';
@@ -122,7 +122,7 @@ async function startBaseline(
   body: string,
 ): Promise<{ url: string; pid: number; stop(): void }> {
   const child = spawn(process.execPath, ['-e', BASELINES[baseline](body)], {
-    cwd: new URL('..', import.meta.url).pathname,
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<string>((resolve, reject) => {

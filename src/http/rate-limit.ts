@@ -17,15 +17,15 @@ export class RateLimit {
   /** Takes one token from the account's bucket; false when it is empty. */
   take(account: string): boolean {
     const now = this.nowMs();
-    const bucket = this.buckets.get(account) ?? { tokens: this.capacity, at: now };
+    let bucket = this.buckets.get(account);
+    if (bucket === undefined) {
+      bucket = { tokens: this.capacity, at: now };
+      this.buckets.set(account, bucket);
+    }
     bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
     bucket.at = now;
-    if (bucket.tokens < 1) {
-      this.buckets.set(account, bucket);
-      return false;
-    }
+    if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
-    this.buckets.set(account, bucket);
     return true;
   }
 }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { matchesAny } from './tracker.js';
+import { matchesAny, strongEtag } from '../etag.js';
 
 /**
  * The live dashboard: `src/web/dashboard/` in the sources, `dist/web/dashboard/` after a build (the
@@ -36,7 +35,7 @@ export function registerDashboardRoutes(app: FastifyInstance, dir: string = DASH
   for (const { url, file, type } of FILES) {
     const body = readFileSync(join(dir, file));
     // Strong: the same bytes are always served, whatever the request.
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    const etag = strongEtag(body);
     app.get(url, async (request, reply) => {
       reply.headers({
         etag,

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { matchesAny, strongEtag } from '../etag.js';
 import { buildOpenApiDocument, type OpenApiOptions } from '../openapi/openapi-document.js';
-import { matchesAny } from './tracker.js';
 
 /**
  * `GET /openapi.json`: the OpenAPI 3.1 description of this server's API, built once when the app is
@@ -10,7 +9,7 @@ import { matchesAny } from './tracker.js';
 export function registerOpenApiRoute(app: FastifyInstance, options: OpenApiOptions): void {
   const body = JSON.stringify(buildOpenApiDocument(options));
   // Strong: the same bytes are always served, whatever the request.
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const etag = strongEtag(body);
   app.get('/openapi.json', async (request, reply) => {
     reply.headers({ etag, 'cache-control': 'no-cache' });
     if (matchesAny(request.headers['if-none-match'], etag)) return reply.code(304).send();

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { matchesAny, strongEtag } from '../etag.js';
 
 /**
  * The browser tracker: `src/web/activenow.js` beside `src/http/` in the sources, `dist/web/` beside
@@ -21,7 +21,7 @@ export interface TrackerScript {
 
 export function loadTrackerScript(file: string = TRACKER_FILE): TrackerScript {
   const body = readFileSync(file);
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return { body, etag: strongEtag(body) };
 }
 
 /**
@@ -46,14 +46,5 @@ export function registerTrackerRoute(
       if (matchesAny(request.headers['if-none-match'], script.etag)) return reply.code(304).send();
       return reply.type('application/javascript; charset=utf-8').send(script.body);
     },
-  });
-}
-
-/** `If-None-Match` compares weakly (RFC 9110 §13.1.2): `W/"x"` matches `"x"`; `*` matches anything. */
-export function matchesAny(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
   });
 }
