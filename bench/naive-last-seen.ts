@@ -1,6 +1,7 @@
 import type { Activity } from '../src/model/activity.js';
-import { DIMENSIONS, type Dimension, UNKNOWN } from '../src/model/dimensions.js';
+import { UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits } from '../src/model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../src/protocol/dimensions.js';
 
 /** The latest-seen state of one user, as a naive implementation would keep it. */
 interface LastSeen {

@@ -1,7 +1,8 @@
 import { createClient } from 'redis';
 import type { Activity } from '../src/model/activity.js';
-import { DIMENSIONS, type Dimension, UNKNOWN } from '../src/model/dimensions.js';
+import { UNKNOWN } from '../src/model/dimensions.js';
 import { type NowQuery, type NowResult, orderSplit, type Splits } from '../src/model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../src/protocol/dimensions.js';
 
 function newClient(url: string) {
   return createClient({ url });

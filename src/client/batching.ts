@@ -1,16 +1,6 @@
 import { ActiveNowError } from './errors.js';
 import type { UnprocessedRecord, UploadRecord } from './types.js';
 
-/**
- * Records one `/1/upload` request may carry, as CleverTap. The server's constant is
- * MAX_RECORDS_PER_UPLOAD in src/http/routes/upload.ts; the client ships without the server, so it
- * has its own (test/client/batching.test.ts checks they are equal).
- */
-export const MAX_RECORDS_PER_UPLOAD = 1000;
-
-/** The server's default body limit (`--max-body-bytes`, 1 MiB); a batch stays below it. */
-export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
-
 /** One request's worth of consecutive records. */
 export interface Batch {
   /** Index of its first record in the caller's array. */

@@ -1,4 +1,5 @@
-import { batchesOf, DEFAULT_MAX_BATCH_BYTES, MAX_RECORDS_PER_UPLOAD, readBatchAnswer } from './batching.js';
+import { DEFAULT_MAX_BODY_BYTES, MAX_RECORDS_PER_UPLOAD } from '../protocol/upload-limits.js';
+import { batchesOf, readBatchAnswer } from './batching.js';
 import { ActiveNowError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
 import { type NowStream, openStream, type StreamOptions } from './stream.js';
@@ -99,7 +100,7 @@ export class ActiveNowClient {
     );
     this.maxBatchBytes = within(
       'maxBatchBytes',
-      options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      options.maxBatchBytes ?? DEFAULT_MAX_BODY_BYTES,
       1,
       Number.MAX_SAFE_INTEGER,
     );

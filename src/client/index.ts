@@ -2,7 +2,7 @@
  * `activenow/client`: a typed client of the activenow HTTP API (docs/client.md). Runs wherever a
  * global `fetch` does (Node 20+, browsers); no dependency, no Node built-in.
  */
-export { MAX_RECORDS_PER_UPLOAD } from './batching.js';
+export { MAX_RECORDS_PER_UPLOAD } from '../protocol/upload-limits.js';
 export {
   ActiveNowClient,
   type ActiveNowClientOptions,

@@ -1,10 +1,12 @@
+import type { Dimension } from '../protocol/dimensions.js';
+
 /**
  * Request and response types of the activenow HTTP API (docs/api.md), for the typed client. This
- * file is shipped to browsers and other projects: it imports nothing from the server.
+ * file is shipped to browsers and other projects: of the server it imports only src/protocol/.
  */
 
 /** The four dimensions `/1/now.json` can split by. */
-export type SplitName = 'session_source' | 'browser' | 'os' | 'device';
+export type SplitName = Dimension;
 
 /** The `/1/now.json` body. `false` is the same as leaving a key out. */
 export interface NowRequest {

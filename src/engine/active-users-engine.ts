@@ -1,5 +1,4 @@
 import type { Activity } from '../model/activity.js';
-import { DIMENSIONS, type Dimension } from '../model/dimensions.js';
 import {
   assertWindowWithin,
   type NowQuery,
@@ -7,6 +6,7 @@ import {
   orderSplit,
   type Splits,
 } from '../model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
 import { DimensionSlots } from './dimension-slots.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
 import { PREPARE_LIMIT } from './id-table.js';

@@ -1,4 +1,5 @@
-import { DIMENSIONS, type Dimension, OTHER, UNKNOWN } from '../model/dimensions.js';
+import { OTHER, UNKNOWN } from '../model/dimensions.js';
+import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
 
 /**
  * Maps each dimension's values to counter slots (columns of WindowCounters), with the per-dimension

@@ -1,4 +1,4 @@
-import { DIMENSIONS } from '../model/dimensions.js';
+import { DIMENSIONS } from '../protocol/dimensions.js';
 import { IdTable, PAYLOAD } from './id-table.js';
 
 // A user's state, in the payload of its IdTable record; offsets are from the record's first word.

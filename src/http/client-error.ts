@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { API_ERRORS, ApiError } from '../model/api-errors.js';
+import { ApiError } from '../model/api-errors.js';
+import { API_ERRORS } from '../protocol/error-catalogue.js';
 import { envelope } from './error-envelope.js';
 
 const answeredClientErrors = new WeakSet<Socket>();

@@ -1,5 +1,5 @@
-import { DIMENSIONS } from '../model/dimensions.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
+import { DIMENSIONS } from '../protocol/dimensions.js';
 import { nowRequestSchema } from './openapi/api-schemas.js';
 import { parseBody } from './request-body.js';
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { ApiError } from '../model/api-errors.js';
-import { DIMENSIONS } from '../model/dimensions.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
+import { DIMENSIONS } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
 import { renderNow } from './render-now.js';
 

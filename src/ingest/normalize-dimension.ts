@@ -1,12 +1,12 @@
 import {
   APP_BROWSER,
   DEVICES,
-  type Dimension,
   MAX_VALUE_LENGTH,
   OTHER,
   SESSION_SOURCES,
   UNKNOWN,
 } from '../model/dimensions.js';
+import type { Dimension } from '../protocol/dimensions.js';
 
 /**
  * Normalization of dimension values that clients send explicitly (`session.source`, `browser`,

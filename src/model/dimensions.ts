@@ -1,8 +1,3 @@
-/** The four attributes a user is split by; names are those of the `/1/now.json` request keys. */
-export const DIMENSIONS = ['session_source', 'browser', 'os', 'device'] as const;
-
-export type Dimension = (typeof DIMENSIONS)[number];
-
 /** Value of a dimension that a record did not carry. */
 export const UNKNOWN = 'Unknown';
 

@@ -1,4 +1,4 @@
-import type { Dimension } from './dimensions.js';
+import type { Dimension } from '../protocol/dimensions.js';
 
 /** Default sliding window of `/1/now.json`, seconds. */
 export const DEFAULT_WINDOW_SECONDS = 300;

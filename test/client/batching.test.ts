@@ -1,16 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchesOf, MAX_RECORDS_PER_UPLOAD, readBatchAnswer, utf8Length } from '../../src/client/batching.js';
+import { batchesOf, readBatchAnswer, utf8Length } from '../../src/client/batching.js';
 import type { UploadRecord } from '../../src/client/types.js';
-import { MAX_RECORDS_PER_UPLOAD as SERVER_MAX } from '../../src/http/routes/upload.js';
 
 const record = (identity: string): UploadRecord => ({ type: 'event', identity, evtName: 'e' });
 
 describe('batches', () => {
-  it('the client limit is the server limit', () => {
-    expect(MAX_RECORDS_PER_UPLOAD).toBe(SERVER_MAX);
-  });
-
   it('utf8Length is the UTF-8 length, lone surrogates included', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {

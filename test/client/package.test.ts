@@ -16,6 +16,7 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 const run = promisify(execFile);
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const CLIENT_DIR = join(ROOT, 'src', 'client');
+const PROTOCOL_DIR = join(ROOT, 'src', 'protocol');
 
 const temporary: string[] = [];
 afterAll(async () => {
@@ -28,17 +29,29 @@ async function tempDir(name: string): Promise<string> {
   return dir;
 }
 
+/** What a module imports or re-exports from. */
+function importsOf(source: string): string[] {
+  return [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)].map((m) => m[1]);
+}
+
 describe('the client is standalone', () => {
-  it('imports only its own files: no server code, no node: built-in, no package', async () => {
+  it('imports only its own files and src/protocol/: no server code, no node: built-in, no package', async () => {
     const files = (await readdir(CLIENT_DIR)).filter((f) => f.endsWith('.ts'));
     expect(files.length).toBeGreaterThan(3);
     for (const file of files) {
       const source = await readFile(join(CLIENT_DIR, file), 'utf8');
-      const specifiers = [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)].map(
-        (m) => m[1],
-      );
-      for (const specifier of specifiers)
-        expect(specifier, `${file} imports ${specifier}`).toMatch(/^\.\/[\w-]+\.js$/);
+      for (const specifier of importsOf(source))
+        expect(specifier, `${file} imports ${specifier}`).toMatch(/^(\.|\.\.\/protocol)\/[\w-]+\.js$/);
+      expect(source, file).not.toMatch(/\bimport\(|\brequire\(|\bprocess\.|\bBuffer\b/);
+    }
+  });
+
+  it('shares only src/protocol/ with the server, which imports nothing', async () => {
+    const files = (await readdir(PROTOCOL_DIR)).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const source = await readFile(join(PROTOCOL_DIR, file), 'utf8');
+      expect(importsOf(source), file).toEqual([]);
       expect(source, file).not.toMatch(/\bimport\(|\brequire\(|\bprocess\.|\bBuffer\b/);
     }
   });

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
-import { DIMENSIONS, type Dimension, OTHER, UNKNOWN } from '../../src/model/dimensions.js';
+import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import type { Store } from '../../src/store/store.js';
 import { NaiveOracle } from '../support/naive-oracle.js';

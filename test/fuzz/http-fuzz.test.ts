@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import type { HTTPMethods } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
-import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery } from '../../src/model/now-query.js';
+import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import {

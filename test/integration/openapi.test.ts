@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import { schemaComponents } from '../../src/http/openapi/openapi-document.js';
-import { API_ERRORS, type ApiErrorName } from '../../src/model/api-errors.js';
+import { API_ERRORS, type ApiErrorName } from '../../src/protocol/error-catalogue.js';
 import { RawConnection } from '../support/raw-http.js';
 import { credentials, startTestServer, type TestServer } from '../support/test-server.js';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
-import { DIMENSIONS } from '../../src/model/dimensions.js';
+import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import {
   type Answer,

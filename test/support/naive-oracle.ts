@@ -1,6 +1,7 @@
 import type { Activity } from '../../src/model/activity.js';
-import { DIMENSIONS, type Dimension, OTHER, UNKNOWN } from '../../src/model/dimensions.js';
+import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 
 /**
  * A deliberately naive, brute-force transcription of the counting rules (DESIGN.md §2 and the

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { API_ERRORS } from '../../src/model/api-errors.js';
 import { RECORD_ERRORS } from '../../src/model/record-errors.js';
+import { API_ERRORS } from '../../src/protocol/error-catalogue.js';
 
 const apiDoc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 

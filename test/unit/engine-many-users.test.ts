@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ActiveUsersEngine } from '../../src/engine/active-users-engine.js';
 import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../src/model/activity.js';
-import { DIMENSIONS } from '../../src/model/dimensions.js';
 import type { NowQuery } from '../../src/model/now-query.js';
+import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 

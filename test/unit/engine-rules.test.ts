@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ActiveUsersEngine } from '../../src/engine/active-users-engine.js';
 import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../src/model/activity.js';
-import type { Dimension } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult, TimelinePoint } from '../../src/model/now-query.js';
+import type { Dimension } from '../../src/protocol/dimensions.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 
 /**

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { KEY_FIELDS, MAX_FUTURE_SECONDS, MAX_USER_KEY_LENGTH } from '../../ingest/clevertap-records.js';
-import { API_ERRORS } from '../../model/api-errors.js';
-import { DIMENSIONS, MAX_VALUE_LENGTH } from '../../model/dimensions.js';
+import { MAX_VALUE_LENGTH } from '../../model/dimensions.js';
 import { MAX_WINDOW_SECONDS, MIN_WINDOW_SECONDS, TIMELINE_MINUTES } from '../../model/now-query.js';
 import { RECORD_ERRORS } from '../../model/record-errors.js';
-import { MAX_RECORDS_PER_UPLOAD } from '../routes/upload.js';
+import { DIMENSIONS } from '../../protocol/dimensions.js';
+import { API_ERRORS } from '../../protocol/error-catalogue.js';
+import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
 
 /**
  * The shapes of the HTTP API, once: request bodies the routes validate with (`/1/now.json`,

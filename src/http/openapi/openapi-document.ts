@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { hitSchema } from '../../ingest/browser-hit.js';
-import { API_ERRORS, ApiError, type ApiErrorName, type ErrorParams } from '../../model/api-errors.js';
+import { ApiError, type ErrorParams } from '../../model/api-errors.js';
+import { API_ERRORS, type ApiErrorName } from '../../protocol/error-catalogue.js';
+import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
 import { DEFAULT_MAX_STREAMS } from '../now-stream-hub.js';
 import { READ_TOKEN_TTL_SECONDS } from '../read-token.js';
 import { MAX_HIT_BYTES } from '../routes/collect.js';
-import { MAX_RECORDS_PER_UPLOAD } from '../routes/upload.js';
 import {
   emptyBodySchema,
   errorEnvelopeSchema,

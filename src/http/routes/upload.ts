@@ -2,11 +2,9 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseRecords, type RecordFailure } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
 import { ApiError } from '../../model/api-errors.js';
+import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
 import type { Store } from '../../store/store.js';
 import { accountOf } from '../request-account.js';
-
-/** Records accepted in one request, as CleverTap. */
-export const MAX_RECORDS_PER_UPLOAD = 1000;
 
 export interface UploadRouteOptions {
   /** Authenticates and admits the request before its body is read. */

@@ -1,5 +1,4 @@
 import type { Activity } from '../../model/activity.js';
-import { DIMENSIONS, type Dimension } from '../../model/dimensions.js';
 import {
   assertWindowWithin,
   type NowQuery,
@@ -8,6 +7,7 @@ import {
   type Splits,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
 import type { Store, StoreReadiness } from '../store.js';
 import { type LuaScript, loadLuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';

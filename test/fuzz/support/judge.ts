@@ -1,7 +1,7 @@
 import type { Activity } from '../../../src/model/activity.js';
-import { API_ERRORS } from '../../../src/model/api-errors.js';
-import { DIMENSIONS } from '../../../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../../../src/model/now-query.js';
+import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
+import { API_ERRORS } from '../../../src/protocol/error-catalogue.js';
 import { expectedBody } from '../../support/expected-body.js';
 import {
   type EventSpec,
