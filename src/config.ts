@@ -1,15 +1,29 @@
 import { z } from 'zod';
 import {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_DATA_DIR,
   DEFAULT_HORIZON_SECONDS,
+  DEFAULT_HOST,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_HITS_PER_SECOND,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_METRICS_TOP_ACCOUNTS,
+  DEFAULT_PAGE_CACHE_MIB,
+  DEFAULT_PORT,
+  DEFAULT_REGION,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_VALUE_CAP,
+  MAX_BODY_BYTES_LIMIT,
   MAX_HORIZON_SECONDS,
+  MAX_MAX_HEADER_BYTES,
+  MAX_METRICS_TOP_ACCOUNTS,
+  MAX_VALUE_CAP,
   MIN_HORIZON_SECONDS,
-} from './engine/active-users-engine.js';
-import { DEFAULT_CONNECTION_LIMITS } from './http/connection-limits.js';
-import { DEFAULT_METRICS_TOP_ACCOUNTS, MIN_METRICS_TOKEN_LENGTH } from './http/metrics.js';
-import { DEFAULT_MAX_STREAMS } from './http/now-stream-hub.js';
-import { DEFAULT_MAX_HITS_PER_SECOND } from './http/routes/collect.js';
-import { DEFAULT_PAGE_CACHE_MIB } from './store/embedded/activity-database.js';
+  MIN_MAX_HEADER_BYTES,
+  MIN_METRICS_TOKEN_LENGTH,
+} from './defaults.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -21,8 +35,6 @@ export type StoreConfig =
   | { readonly kind: 'redis'; readonly url: string }
   | { readonly kind: 'redis-cluster'; readonly nodes: readonly { host: string; port: number }[] };
 
-const DEFAULT_REGION = 'eu1';
-
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 /** Milliseconds, 0 meaning off where the option says so. */
@@ -31,9 +43,6 @@ const milliseconds = z.coerce
   .int()
   .min(0)
   .max(24 * 3600 * 1000);
-
-/** How long `serve` waits for requests in flight on SIGTERM / SIGINT before closing them. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 const storeSchema = z.string().transform((value, ctx): StoreConfig => {
   if (value === 'embedded') return { kind: 'embedded' };
@@ -53,15 +62,15 @@ const storeSchema = z.string().transform((value, ctx): StoreConfig => {
 const region = z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 characters of a-z, 0-9 and -');
 
 const serveFields = z.object({
-  port: port.default(8080),
-  host: z.string().min(1).default('127.0.0.1'),
-  dataDir: z.string().min(1).default('./activenow-data'),
+  port: port.default(DEFAULT_PORT),
+  host: z.string().min(1).default(DEFAULT_HOST),
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   store: storeSchema.default({ kind: 'embedded' }),
   region: region.default(DEFAULT_REGION),
   durability: z.enum(['process', 'full']).default('process'),
   demo: z.stringbool().or(z.boolean()).default(false),
-  maxBodyBytes: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
-  maxInFlight: positiveInt(10_000).default(15),
+  maxBodyBytes: positiveInt(MAX_BODY_BYTES_LIMIT).default(DEFAULT_MAX_BODY_BYTES),
+  maxInFlight: positiveInt(10_000).default(DEFAULT_MAX_IN_FLIGHT),
   maxHitsPerSecond: positiveInt(1_000_000).default(DEFAULT_MAX_HITS_PER_SECOND),
   maxStreams: positiveInt(10_000).default(DEFAULT_MAX_STREAMS),
   horizonSeconds: z.coerce
@@ -70,9 +79,9 @@ const serveFields = z.object({
     .min(MIN_HORIZON_SECONDS)
     .max(MAX_HORIZON_SECONDS)
     .default(DEFAULT_HORIZON_SECONDS),
-  valueCap: positiveInt(4096).default(DEFAULT_VALUE_CAP),
+  valueCap: positiveInt(MAX_VALUE_CAP).default(DEFAULT_VALUE_CAP),
   pageCacheMib: positiveInt(65_536).default(DEFAULT_PAGE_CACHE_MIB),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULT_LOG_LEVEL),
   /** Off unless set: requests per second and account on average, bursts up to twice. */
   maxRequestsPerSecond: positiveInt(1_000_000).optional(),
   requestTimeoutMs: milliseconds.default(DEFAULT_CONNECTION_LIMITS.requestTimeoutMs),
@@ -82,8 +91,8 @@ const serveFields = z.object({
   maxHeaderBytes: z.coerce
     .number()
     .int()
-    .min(1024)
-    .max(1024 * 1024)
+    .min(MIN_MAX_HEADER_BYTES)
+    .max(MAX_MAX_HEADER_BYTES)
     .default(DEFAULT_CONNECTION_LIMITS.maxHeaderBytes),
   shutdownTimeoutMs: milliseconds.default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
@@ -93,7 +102,12 @@ const serveFields = z.object({
     .min(MIN_METRICS_TOKEN_LENGTH)
     .max(256)
     .optional(),
-  metricsTopAccounts: z.coerce.number().int().min(0).max(1000).default(DEFAULT_METRICS_TOP_ACCOUNTS),
+  metricsTopAccounts: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_METRICS_TOP_ACCOUNTS)
+    .default(DEFAULT_METRICS_TOP_ACCOUNTS),
 });
 
 // Node refuses a headers timeout longer than the request timeout.
@@ -103,6 +117,9 @@ const serveSchema = serveFields.refine(
 );
 
 export type ServeConfig = Readonly<z.infer<typeof serveSchema>>;
+
+/** Every option of `serve`, camelCase. */
+export const SERVE_OPTIONS: readonly string[] = Object.keys(serveFields.shape);
 
 /** Options that name where data lives, shared by `serve` and the `accounts` commands. */
 const storageSchema = serveFields.pick({ dataDir: true, store: true, region: true });

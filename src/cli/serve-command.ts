@@ -1,6 +1,23 @@
 import type { Command } from 'commander';
 import { type Backend, openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_HORIZON_SECONDS,
+  DEFAULT_HOST,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_HITS_PER_SECOND,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_METRICS_TOP_ACCOUNTS,
+  DEFAULT_PAGE_CACHE_MIB,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_VALUE_CAP,
+  MAX_HORIZON_SECONDS,
+  MIN_HORIZON_SECONDS,
+} from '../defaults.js';
 import { buildApp, systemClock } from '../http/app.js';
 import { type Demo, startDemo } from './demo.js';
 import { closeWithin, exitOnSignals } from './shutdown.js';
@@ -11,42 +28,72 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 export function registerServeCommand(program: Command): void {
   addStorageOptions(program.command('serve').description('serve the API'))
-    .option('--port <port>', 'port to listen on (default 8080)')
-    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`)
+    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST})`)
     .option('--durability <mode>', 'process | full (default process)')
     .option('--demo', 'also run a demo account with simulated traffic')
-    .option('--max-body-bytes <n>', 'largest request body (default 1048576)')
-    .option('--max-in-flight <n>', 'requests in flight per account before 429 (default 15)')
-    .option('--max-hits-per-second <n>', 'browser hits per second and account before 429 (default 1000)')
-    .option('--max-streams <n>', 'open /1/now/stream streams per account before 429 (default 10)')
-    .option('--horizon-seconds <n>', 'seconds of activity kept, 1800-3600 (default 1800)')
-    .option('--value-cap <n>', 'distinct values per dimension and account (default 256)')
-    .option('--page-cache-mib <n>', 'SQLite page cache of the embedded store, MiB (default 64)')
+    .option('--max-body-bytes <n>', `largest request body (default ${DEFAULT_MAX_BODY_BYTES})`)
+    .option(
+      '--max-in-flight <n>',
+      `requests in flight per account before 429 (default ${DEFAULT_MAX_IN_FLIGHT})`,
+    )
+    .option(
+      '--max-hits-per-second <n>',
+      `browser hits per second and account before 429 (default ${DEFAULT_MAX_HITS_PER_SECOND})`,
+    )
+    .option(
+      '--max-streams <n>',
+      `open /1/now/stream streams per account before 429 (default ${DEFAULT_MAX_STREAMS})`,
+    )
+    .option(
+      '--horizon-seconds <n>',
+      `seconds of activity kept, ${MIN_HORIZON_SECONDS}-${MAX_HORIZON_SECONDS} (default ${DEFAULT_HORIZON_SECONDS})`,
+    )
+    .option('--value-cap <n>', `distinct values per dimension and account (default ${DEFAULT_VALUE_CAP})`)
+    .option(
+      '--page-cache-mib <n>',
+      `SQLite page cache of the embedded store, MiB (default ${DEFAULT_PAGE_CACHE_MIB})`,
+    )
     .option(
       '--max-requests-per-second <n>',
       'authenticated requests per second and account before 429 (default: no limit)',
     )
     .option(
       '--request-timeout-ms <ms>',
-      'time to receive a whole request before 408, 0: none (default 30000)',
+      `time to receive a whole request before 408, 0: none (default ${DEFAULT_CONNECTION_LIMITS.requestTimeoutMs})`,
     )
-    .option('--headers-timeout-ms <ms>', 'time to receive request headers before 408 (default 10000)')
+    .option(
+      '--headers-timeout-ms <ms>',
+      `time to receive request headers before 408 (default ${DEFAULT_CONNECTION_LIMITS.headersTimeoutMs})`,
+    )
     .option(
       '--keep-alive-timeout-ms <ms>',
-      'idle keep-alive connections are closed after this (default 72000)',
+      `idle keep-alive connections are closed after this (default ${DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs})`,
     )
-    .option('--connection-timeout-ms <ms>', 'connections silent this long are closed, 0: never (default 0)')
-    .option('--max-header-bytes <n>', 'largest request line and headers before 400 (default 16384)')
+    .option(
+      '--connection-timeout-ms <ms>',
+      `connections silent this long are closed, 0: never (default ${DEFAULT_CONNECTION_LIMITS.connectionTimeoutMs})`,
+    )
+    .option(
+      '--max-header-bytes <n>',
+      `largest request line and headers before 400 (default ${DEFAULT_CONNECTION_LIMITS.maxHeaderBytes})`,
+    )
     .option(
       '--shutdown-timeout-ms <ms>',
-      'on SIGTERM/SIGINT, time left to requests in flight (default 10000)',
+      `on SIGTERM/SIGINT, time left to requests in flight (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
     )
     .option(
       '--metrics-token <token>',
       'GET /metrics requires "Authorization: Bearer <token>"; prefer ACTIVENOW_METRICS_TOKEN (default: open)',
     )
-    .option('--metrics-top-accounts <n>', 'accounts shown in activenow_active_users, 0: none (default 10)')
-    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (default info)')
+    .option(
+      '--metrics-top-accounts <n>',
+      `accounts shown in activenow_active_users, 0: none (default ${DEFAULT_METRICS_TOP_ACCOUNTS})`,
+    )
+    .option(
+      '--log-level <level>',
+      `fatal | error | warn | info | debug | trace | silent (default ${DEFAULT_LOG_LEVEL})`,
+    )
     .action(async (flags: Record<string, unknown>) => {
       await serve(loadServeConfig({ flags, env: process.env }));
     });

@@ -1,3 +1,9 @@
+import {
+  DEFAULT_HORIZON_SECONDS,
+  DEFAULT_VALUE_CAP,
+  MAX_HORIZON_SECONDS,
+  MIN_HORIZON_SECONDS,
+} from '../defaults.js';
 import type { Activity } from '../model/activity.js';
 import {
   assertWindowWithin,
@@ -13,12 +19,6 @@ import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline } from './minute-timeline.js';
 import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
 import { WindowCounters } from './window-counters.js';
-
-/** Retention horizon bounds: at least the timeline's 30 minutes, at most the largest window. */
-export const MIN_HORIZON_SECONDS = 1800;
-export const MAX_HORIZON_SECONDS = 3600;
-export const DEFAULT_HORIZON_SECONDS = 1800;
-export const DEFAULT_VALUE_CAP = 256;
 
 /** Told that value number `dimension` (DIMENSIONS order) of activity `activity` was folded into Other. */
 export type FoldListener = (activity: number, dimension: number) => void;

@@ -1,22 +1,28 @@
 import Fastify, { type FastifyInstance, LogController, type onRequestAsyncHookHandler } from 'fastify';
 import type { AccountRegistry } from '../accounts/account-registry.js';
+import {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_MAX_HITS_PER_SECOND,
+  DEFAULT_METRICS_TOP_ACCOUNTS,
+} from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './authenticate.js';
 import { answerClientError, answerConnect } from './client-error.js';
-import { type ConnectionLimits, connectionOptions, DEFAULT_CONNECTION_LIMITS } from './connection-limits.js';
+import { connectionOptions } from './connection-limits.js';
 import { errorHandler, sendError, toApiError } from './error-envelope.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { type LogLevel, loggerOptions, logRequests } from './logging.js';
-import { AppMetrics, DEFAULT_METRICS_TOP_ACCOUNTS } from './metrics.js';
+import { AppMetrics } from './metrics.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { instrumentStore } from './metrics-store.js';
 import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
 import { RateLimit } from './rate-limit.js';
 import { decorateRequestAccount } from './request-account.js';
 import { echoRequestId, requestIdGenerator } from './request-id.js';
-import { DEFAULT_MAX_HITS_PER_SECOND, registerCollectRoute } from './routes/collect.js';
+import { registerCollectRoute } from './routes/collect.js';
 import { DASHBOARD_URLS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';

@@ -1,30 +1,5 @@
 import type { ServerOptions } from 'node:http';
-
-/** Timeouts and header size of the HTTP server, in milliseconds and bytes; 0 turns a timeout off. */
-export interface ConnectionLimits {
-  /** The whole request (headers and body) must arrive within this; else 408. */
-  readonly requestTimeoutMs: number;
-  /** The request headers must arrive within this (at most `requestTimeoutMs`); else 408. */
-  readonly headersTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  readonly keepAliveTimeoutMs: number;
-  /** A connection with no traffic in either direction for this long is closed (0: never). */
-  readonly connectionTimeoutMs: number;
-  /** Largest request line and headers together; larger → 400. */
-  readonly maxHeaderBytes: number;
-}
-
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
-  // A 1 MiB body within 30 s needs 35 KB/s: any client but a stalled (or slowloris) one.
-  requestTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  // Fastify's default: longer than the 60 s idle timeout of common load balancers, so they close first.
-  keepAliveTimeoutMs: 72_000,
-  // Off: streams stay quiet up to 15 s between keep-alives, and the timeouts above bound the rest.
-  connectionTimeoutMs: 0,
-  // Node's default.
-  maxHeaderBytes: 16 * 1024,
-});
+import type { ConnectionLimits } from '../defaults.js';
 
 const CHECK_INTERVAL_MS = 1000;
 

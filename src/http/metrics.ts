@@ -5,11 +5,6 @@ import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
 import type { Store } from '../store/store.js';
 import { processMetricsText } from './metrics-process.js';
 
-/** Accounts shown in `activenow_active_users` by default. */
-export const DEFAULT_METRICS_TOP_ACCOUNTS = 10;
-/** Shortest metrics token accepted: it guards every account's active-user count. */
-export const MIN_METRICS_TOKEN_LENGTH = 16;
-
 /** The route label of requests that matched no route: one value, whatever the URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
 const UPLOAD_ROUTE = '/1/upload';

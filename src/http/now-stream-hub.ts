@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { DEFAULT_MAX_STREAMS } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
 import { DIMENSIONS } from '../protocol/dimensions.js';
@@ -13,7 +14,6 @@ export const STREAM_QUERY: NowQuery = Object.freeze({
   timeline: true,
 });
 
-export const DEFAULT_MAX_STREAMS = 10;
 export const DEFAULT_STREAM_INTERVAL_MS = 1000;
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** Bytes a stream may have waiting for its reader when the next event is due; beyond, it is dropped. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerServeCommand } from '../../src/cli/serve-command.js';
-import { ConfigError, envName, loadServeConfig } from '../../src/config.js';
+import { ConfigError, envName, loadServeConfig, SERVE_OPTIONS } from '../../src/config.js';
 
 const operations = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
 
@@ -30,6 +30,10 @@ describe('serve options', () => {
     const documented = documentedOptions();
     expect([...documented.keys()].sort()).toEqual(serveFlags());
     for (const [flag, { env }] of documented) expect(env, flag).toBe(envName(camel(flag)));
+  });
+
+  it('`serve --help` lists exactly the options of the configuration', () => {
+    expect(serveFlags().map(camel).sort()).toEqual([...SERVE_OPTIONS].sort());
   });
 
   it('documents each default as the configuration has it', () => {

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_MAX_STREAMS, MAX_HIT_BYTES } from '../../defaults.js';
 import { hitSchema } from '../../ingest/browser-hit.js';
 import { ApiError, type ErrorParams } from '../../model/api-errors.js';
 import { API_ERRORS, type ApiErrorName } from '../../protocol/error-catalogue.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
-import { DEFAULT_MAX_STREAMS } from '../now-stream-hub.js';
 import { READ_TOKEN_TTL_SECONDS } from '../read-token.js';
-import { MAX_HIT_BYTES } from '../routes/collect.js';
 import {
   emptyBodySchema,
   errorEnvelopeSchema,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AccountRegistry } from '../../accounts/account-registry.js';
+import { MAX_HIT_BYTES } from '../../defaults.js';
 import { activityOfHit, parseHit } from '../../ingest/browser-hit.js';
 import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
@@ -7,12 +8,6 @@ import { errorHandler } from '../error-envelope.js';
 import { parseJsonBody } from '../json-body-parser.js';
 import type { RateLimit } from '../rate-limit.js';
 import { assertReady } from '../store-readiness.js';
-
-/** Browser hits accepted per second and account by default (bursts up to twice). */
-export const DEFAULT_MAX_HITS_PER_SECOND = 1000;
-
-/** Largest hit body: a hit is a few short fields and two URLs. */
-export const MAX_HIT_BYTES = 16 * 1024;
 
 export interface CollectRouteOptions {
   readonly store: Store;

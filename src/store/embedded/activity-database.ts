@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { DEFAULT_PAGE_CACHE_MIB } from '../../defaults.js';
 import { StoreUnavailableError } from '../store.js';
 
 export type Durability = 'process' | 'full';
@@ -34,13 +35,6 @@ export interface LogChanges {
 const RETENTION_ROWS_PER_COMMIT = 500;
 /** Users looked up per query by `firstSeenMany`. */
 const LOOKUP_CHUNK = 500;
-/**
- * SQLite page cache, MiB, by default: first-seen lookups of active users should mostly hit memory.
- * The cache fills as the log is written and stays full: resident memory grows by this much after
- * a start, then stops (`--page-cache-mib`).
- */
-export const DEFAULT_PAGE_CACHE_MIB = 64;
-
 /**
  * The SQLite file of the embedded store: the log of accepted batches (replayed on start) and the
  * first-seen registry. WAL mode; `process` durability survives the process being killed
