@@ -12,11 +12,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ActivityDatabase } from '../src/backends/embedded/activity-database.js';
+import { EmbeddedStore } from '../src/backends/embedded/embedded-store.js';
 import type { Activity } from '../src/model/activity.js';
 import type { NowQuery } from '../src/model/now-query.js';
 import { DIMENSIONS } from '../src/protocol/dimensions.js';
-import { ActivityDatabase } from '../src/store/embedded/activity-database.js';
-import { EmbeddedStore } from '../src/store/embedded/embedded-store.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { TARGETS } from './support/targets.js';

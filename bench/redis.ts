@@ -18,11 +18,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { RedisConnection } from '../src/backends/redis/redis-connection.js';
+import { RedisStore } from '../src/backends/redis/redis-store.js';
 import type { Activity } from '../src/model/activity.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
 import { DIMENSIONS } from '../src/protocol/dimensions.js';
-import { RedisConnection } from '../src/store/redis/redis-connection.js';
-import { RedisStore } from '../src/store/redis/redis-store.js';
 import { type RedisServer, redisCommand, startRedisServer } from '../test/support/redis-servers.js';
 import { NaiveLastSeen } from './naive-last-seen.js';
 import { NaiveRedisZsets } from './naive-redis-zsets.js';
@@ -188,8 +188,8 @@ function backendVersion(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
     const commit = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'src/store/redis', 'src/store/store.ts') !== '';
-    return `commit ${commit}${dirty ? ' with uncommitted changes to src/store/redis' : ''}`;
+    const dirty = git('status', '--porcelain', '--', 'src/backends/redis', 'src/store/store.ts') !== '';
+    return `commit ${commit}${dirty ? ' with uncommitted changes to src/backends/redis' : ''}`;
   } catch {
     return 'commit unknown (no git)';
   }
@@ -436,7 +436,7 @@ async function main(): Promise<void> {
     // Both servers start empty; both get the first-seen times of returning users, as hashes.
     const memoryBefore = [await usedMemory(ours), await usedMemory(theirs)];
     const chunks = firstSeenChunks(workload);
-    const firstKey = `an:{${ACCOUNT}}:first`; // RedisStore's first-seen hash (src/store/redis/redis-store.ts)
+    const firstKey = `an:{${ACCOUNT}}:first`; // RedisStore's first-seen hash (src/backends/redis/redis-store.ts)
     await Promise.all(
       chunks.map((chunk) => connection.send(firstKey, ['HSET', firstKey, ...chunk.flat().map(String)])),
     );

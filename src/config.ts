@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseStore, STORE_FORMS, type StoreConfig } from './composition-root.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
   DEFAULT_DATA_DIR,
@@ -14,6 +15,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_REGION,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_STORE,
   DEFAULT_VALUE_CAP,
   MAX_BODY_BYTES_LIMIT,
   MAX_HORIZON_SECONDS,
@@ -30,11 +32,6 @@ import {
  * variables, then defaults. Every problem is reported at once; the result is frozen.
  */
 
-export type StoreConfig =
-  | { readonly kind: 'embedded' }
-  | { readonly kind: 'redis'; readonly url: string }
-  | { readonly kind: 'redis-cluster'; readonly nodes: readonly { host: string; port: number }[] };
-
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 /** Milliseconds, 0 meaning off where the option says so. */
@@ -45,17 +42,9 @@ const milliseconds = z.coerce
   .max(24 * 3600 * 1000);
 
 const storeSchema = z.string().transform((value, ctx): StoreConfig => {
-  if (value === 'embedded') return { kind: 'embedded' };
-  if (/^rediss?:\/\/[^/\s]+(\/\d+)?$/.test(value)) return { kind: 'redis', url: value };
-  const cluster = /^redis-cluster:\/\/(.+)$/.exec(value);
-  const nodes = cluster?.[1].split(',').map((node) => /^([^:,\s]+):(\d{1,5})$/.exec(node));
-  if (nodes?.every((node) => node !== null)) {
-    return { kind: 'redis-cluster', nodes: nodes.map((node) => ({ host: node[1], port: Number(node[2]) })) };
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message: 'expected embedded, redis://HOST:PORT[/DB] or redis-cluster://H1:P1,H2:P2',
-  });
+  const store = parseStore(value);
+  if (store !== undefined) return store;
+  ctx.addIssue({ code: 'custom', message: `expected ${orList(STORE_FORMS)}` });
   return z.NEVER;
 });
 
@@ -65,7 +54,7 @@ const serveFields = z.object({
   port: port.default(DEFAULT_PORT),
   host: z.string().min(1).default(DEFAULT_HOST),
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
-  store: storeSchema.default({ kind: 'embedded' }),
+  store: storeSchema.prefault(DEFAULT_STORE),
   region: region.default(DEFAULT_REGION),
   durability: z.enum(['process', 'full']).default('process'),
   demo: z.stringbool().or(z.boolean()).default(false),
@@ -210,6 +199,11 @@ function parse<S extends z.ZodObject>(schema: S, source: ConfigSource): Readonly
     );
   }
   return Object.freeze(result.data);
+}
+
+/** `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
 function kebab(option: string): string {

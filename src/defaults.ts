@@ -9,6 +9,8 @@
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './activenow-data';
+/** `--store`: the backend; the embedded one needs nothing installed. */
+export const DEFAULT_STORE = 'embedded';
 export const DEFAULT_REGION = 'eu1';
 
 // Counting (docs/semantics.md).

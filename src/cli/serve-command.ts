@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Backend, openBackend } from '../composition-root.js';
+import { openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
@@ -19,6 +19,7 @@ import {
   MIN_HORIZON_SECONDS,
 } from '../defaults.js';
 import { buildApp, systemClock } from '../http/app.js';
+import type { Backend } from '../store/backend.js';
 import { type Demo, startDemo } from './demo.js';
 import { closeWithin, exitOnSignals } from './shutdown.js';
 import { addStorageOptions } from './storage-options.js';

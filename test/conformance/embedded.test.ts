@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
-import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
+import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
 import { describeStoreConformance, type OpenedStore, type StoreLimits } from './store-conformance.js';
 
 /** The embedded store over real SQLite files, in a fresh temporary directory per opening. */

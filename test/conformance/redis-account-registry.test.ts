@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials, AccountRegistry } from '../../src/accounts/account-registry.js';
-import { RedisAccountRegistry } from '../../src/accounts/redis-account-registry.js';
-import { RedisConnection, type RedisTarget } from '../../src/store/redis/redis-connection.js';
+import { RedisAccountRegistry } from '../../src/backends/redis/redis-account-registry.js';
+import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
 import {
   describeWithRedis,
   type RedisAddress,

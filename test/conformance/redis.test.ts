@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { RedisConnection, type RedisTarget } from '../../src/store/redis/redis-connection.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
+import { RedisStore } from '../../src/backends/redis/redis-store.js';
 import {
   describeWithRedis,
   type RedisCluster,

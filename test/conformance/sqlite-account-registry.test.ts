@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountRegistry } from '../../src/accounts/account-registry.js';
-import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { describeAccountRegistryConformance, type OpenedRegistry } from './account-registry-conformance.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { RedisConnection } from '../../src/backends/redis/redis-connection.js';
+import { RedisStore } from '../../src/backends/redis/redis-store.js';
 import type { Activity } from '../../src/model/activity.js';
-import { RedisConnection } from '../../src/store/redis/redis-connection.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
 import {
   describeWithRedis,
   type RedisServer,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
-import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 
 /*
  * What only the SQLite registry does: its file, its schema, raw SQL next to it, calls after close.

@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
+import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
+import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
-import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
-import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import {
   CliProcesses,
   type Credentials,

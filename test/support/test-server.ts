@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
-import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registry.js';
+import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
+import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
+import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
 import type { NowStreamOptions } from '../../src/http/now-stream-hub.js';
-import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
-import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 
 export interface TestServer {
   readonly app: FastifyInstance;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { decodeBatch, encodeBatch } from '../../src/backends/embedded/batch-codec.js';
 import type { Activity } from '../../src/model/activity.js';
-import { decodeBatch, encodeBatch } from '../../src/store/embedded/batch-codec.js';
 
 const value = fc.option(fc.string({ maxLength: 64, unit: 'binary' }), { nil: undefined });
 const activity: fc.Arbitrary<Activity> = fc.record({

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadLuaScript } from '../../src/store/redis/lua-script.js';
+import { loadLuaScript } from '../../src/backends/redis/lua-script.js';
 
-const LUA_DIR = join(import.meta.dirname, '../../src/store/redis/lua');
+const LUA_DIR = join(import.meta.dirname, '../../src/backends/redis/lua');
 const scriptFiles = readdirSync(LUA_DIR).filter((name) => name.endsWith('.lua'));
 
 describe('Lua script files', () => {

@@ -8,7 +8,7 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
-import type { Store, StoreReadiness } from '../store.js';
+import type { Store, StoreReadiness } from '../../store/store.js';
 import { type LuaScript, loadLuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
 
@@ -19,9 +19,6 @@ export interface RedisStoreOptions {
   /** Must be the same on every node sharing the Redis. */
   readonly valueCap: number;
 }
-
-const RECORD = loadLuaScript('record-5.lua');
-const NOW = loadLuaScript('now-4.lua');
 
 /** Users the sweep of expired ones looks at per batch, besides two per user the batch adds. */
 const BASE_SWEEP = '64';
@@ -52,6 +49,8 @@ export class RedisStore implements Store {
   private readonly horizon: number;
   private readonly cap: string;
   private readonly life: string;
+  /** Read when a store is built, so only a Redis backend reads its Lua files. */
+  private readonly scripts = { record: loadLuaScript('record-5.lua'), now: loadLuaScript('now-4.lua') };
   private recovered = false;
 
   constructor(options: RedisStoreOptions) {
@@ -80,7 +79,7 @@ export class RedisStore implements Store {
         activity.device ?? '',
       );
     }
-    await this.run(RECORD, [keys.meta, keys.users, keys.first, keys.counts, keys.slots], args);
+    await this.run(this.scripts.record, [keys.meta, keys.users, keys.first, keys.counts, keys.slots], args);
   }
 
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
@@ -96,7 +95,11 @@ export class RedisStore implements Store {
       query.timeline ? '1' : '0',
       dimensions,
     ];
-    const reply = (await this.run(NOW, [keys.meta, keys.users, keys.counts, keys.slots], args)) as NowReply;
+    const reply = (await this.run(
+      this.scripts.now,
+      [keys.meta, keys.users, keys.counts, keys.slots],
+      args,
+    )) as NowReply;
     return resultOf(query, reply);
   }
 

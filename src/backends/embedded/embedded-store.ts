@@ -3,7 +3,7 @@ import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
 import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
-import { type Store, type StoreReadiness, StoreUnavailableError } from '../store.js';
+import { type Store, type StoreReadiness, StoreUnavailableError } from '../../store/store.js';
 import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
 import { DurableFirstSeen } from './durable-first-seen.js';

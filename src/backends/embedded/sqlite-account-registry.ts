@@ -1,7 +1,12 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Account, AccountCredentials, AccountRegistry, NewAccount } from './account-registry.js';
-import { validateName, validateRegion } from './account-rules.js';
+import type {
+  Account,
+  AccountCredentials,
+  AccountRegistry,
+  NewAccount,
+} from '../../accounts/account-registry.js';
+import { validateName, validateRegion } from '../../accounts/account-rules.js';
 import {
   digest,
   generateAccountId,
@@ -10,7 +15,7 @@ import {
   generateReadTokenKey,
   matchesAnyDigest,
   READ_TOKEN_KEY_BYTES,
-} from './secrets.js';
+} from '../../accounts/secrets.js';
 
 /** Bumped when the tables below change shape; a newer file is refused rather than misread. */
 export const ACCOUNT_SCHEMA_VERSION = 1;

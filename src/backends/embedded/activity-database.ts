@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { DEFAULT_PAGE_CACHE_MIB } from '../../defaults.js';
-import { StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError } from '../../store/store.js';
 
 export type Durability = 'process' | 'full';
 

@@ -1,7 +1,10 @@
-import { loadLuaScript } from '../store/redis/lua-script.js';
-import type { RedisConnection } from '../store/redis/redis-connection.js';
-import type { Account, AccountCredentials, AccountRegistry, NewAccount } from './account-registry.js';
-import { validateName, validateRegion } from './account-rules.js';
+import type {
+  Account,
+  AccountCredentials,
+  AccountRegistry,
+  NewAccount,
+} from '../../accounts/account-registry.js';
+import { validateName, validateRegion } from '../../accounts/account-rules.js';
 import {
   digest,
   generateAccountId,
@@ -10,7 +13,9 @@ import {
   generateReadTokenKey,
   matchesAnyDigest,
   READ_TOKEN_KEY_BYTES,
-} from './secrets.js';
+} from '../../accounts/secrets.js';
+import { loadLuaScript } from './lua-script.js';
+import type { RedisConnection } from './redis-connection.js';
 
 export interface RedisAccountRegistryOptions {
   /** Clock for `createdAt` and the cache, epoch milliseconds. Default `Date.now`. */
@@ -20,10 +25,6 @@ export interface RedisAccountRegistryOptions {
   /** Close the connection with the registry (a one-shot command's own connection). */
   readonly ownsConnection?: boolean;
 }
-
-const CREATE = loadLuaScript('account-create-2.lua');
-const UPDATE = loadLuaScript('account-update-1.lua');
-const DELETE = loadLuaScript('account-delete-2.lua');
 
 /** All account keys share one hash tag: few and small, and created or deleted atomically. */
 const IDS_KEY = 'an:{accounts}:ids';
@@ -51,6 +52,12 @@ export class RedisAccountRegistry implements AccountRegistry {
   private readonly now: () => number;
   private readonly cacheMs: number;
   private readonly ownsConnection: boolean;
+  /** Read when a registry is built, so only a Redis backend reads its Lua files. */
+  private readonly scripts = {
+    create: loadLuaScript('account-create-2.lua'),
+    update: loadLuaScript('account-update-1.lua'),
+    delete: loadLuaScript('account-delete-2.lua'),
+  };
   private readKey: Buffer | undefined;
 
   constructor(
@@ -83,7 +90,11 @@ export class RedisAccountRegistry implements AccountRegistry {
     // ~31^10 ids: a collision is very unlikely, but it must never overwrite an account.
     for (;;) {
       const id = generateAccountId();
-      const created = await this.connection.runScript(CREATE, [IDS_KEY, accountKey(id)], [id, ...fields]);
+      const created = await this.connection.runScript(
+        this.scripts.create,
+        [IDS_KEY, accountKey(id)],
+        [id, ...fields],
+      );
       if (Number(created) === 1) {
         this.cache.delete(id);
         return { id, name, region, passcode, token };
@@ -121,7 +132,7 @@ export class RedisAccountRegistry implements AccountRegistry {
     const passcode = generatePasscode();
     const token = generatePublicToken();
     const fields = [PASSCODE_FIELD + hex(passcode), String(this.now()), 'token', hex(token)];
-    const found = (await this.connection.runScript(UPDATE, [accountKey(id)], fields)) as
+    const found = (await this.connection.runScript(this.scripts.update, [accountKey(id)], fields)) as
       | [string, string]
       | null;
     this.cache.delete(id);
@@ -138,7 +149,7 @@ export class RedisAccountRegistry implements AccountRegistry {
   }
 
   async delete(id: string): Promise<boolean> {
-    const removed = await this.connection.runScript(DELETE, [IDS_KEY, accountKey(id)], [id]);
+    const removed = await this.connection.runScript(this.scripts.delete, [IDS_KEY, accountKey(id)], [id]);
     this.cache.delete(id);
     return Number(removed) > 0;
   }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, createCluster, ErrorReply } from 'redis';
-import { StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError } from '../../store/store.js';
 import type { LuaScript } from './lua-script.js';
 
 export type RedisTarget =

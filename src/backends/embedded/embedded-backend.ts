@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AccountSettings, BackendFactory } from '../../store/backend.js';
+import { ActivityDatabase } from './activity-database.js';
+import { EmbeddedStore } from './embedded-store.js';
+import { SqliteAccountRegistry } from './sqlite-account-registry.js';
+
+/** The SQLite files of the embedded backend, inside the data directory. */
+export const ACCOUNTS_FILE = 'activenow.db';
+export const ACTIVITY_FILE = 'activity.db';
+
+/** The embedded target: everything in the data directory; `--store embedded` names nothing else. */
+export type EmbeddedTarget = { readonly kind: 'embedded' };
+
+/** One process: the engines in memory, made durable by SQLite files in the data directory. */
+export const embeddedBackend: BackendFactory<EmbeddedTarget> = {
+  storeForms: ['embedded'],
+  parseStore: (value) => (value === 'embedded' ? { kind: 'embedded' } : undefined),
+  open(_target, settings) {
+    const accounts = openRegistry(settings);
+    const store = new EmbeddedStore({
+      horizonSeconds: settings.horizonSeconds,
+      valueCap: settings.valueCap,
+      database: new ActivityDatabase(
+        join(settings.dataDir, ACTIVITY_FILE),
+        settings.durability,
+        settings.pageCacheMib,
+      ),
+    });
+    return {
+      accounts,
+      store,
+      recover: () => store.recover(),
+      maintain: (now) => store.maintain(now),
+      close: async () => {
+        await store.close();
+        await accounts.close();
+      },
+    };
+  },
+  openAccounts: async (_target, settings) => openRegistry(settings),
+};
+
+function openRegistry(settings: AccountSettings): SqliteAccountRegistry {
+  mkdirSync(settings.dataDir, { recursive: true });
+  return new SqliteAccountRegistry(join(settings.dataDir, ACCOUNTS_FILE));
+}
