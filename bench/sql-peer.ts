@@ -17,8 +17,8 @@ import { ActiveUsersEngine } from '../src/engine/active-users-engine.js';
 import { InMemoryFirstSeenRegistry } from '../src/engine/in-memory-first-seen-registry.js';
 import { DIMENSIONS, UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
+import { startPostgres } from '../support/postgres-server.js';
 import { pinToOneCore } from './support/pin-to-core.js';
-import { startPostgres } from './support/postgres-server.js';
 import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { Workload } from './support/workload.js';
 

@@ -16,13 +16,9 @@ import { SqliteAccountRegistry } from '../../src/accounts/sqlite-account-registr
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { ActivityDatabase } from '../../src/store/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import {
-  CliProcesses,
-  type Credentials,
-  freePort,
-  postJson,
-  type ServerProcess,
-} from '../support/cli-process.js';
+import { CliProcesses, type Credentials, type ServerProcess } from '../../support/cli-process.js';
+import { freePort } from '../../support/free-port.js';
+import { postJson } from '../../support/json-requests.js';
 
 /**
  * The real server over damaged or failing storage. It must refuse to start, or answer 503, with a
