@@ -23,7 +23,7 @@ import { RedisStore } from '../src/backends/redis/redis-store.js';
 import type { Activity } from '../src/model/activity.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
 import { DIMENSIONS } from '../src/protocol/dimensions.js';
-import { type RedisServer, redisCommand, startRedisServer } from '../test/support/redis-servers.js';
+import { type RedisServer, redisCommand, startRedisServer } from '../support/redis-servers.js';
 import { NaiveLastSeen } from './naive-last-seen.js';
 import { NaiveRedisZsets } from './naive-redis-zsets.js';
 import { pinOtherProcess, pinToOneCore } from './support/pin-to-core.js';
@@ -35,7 +35,7 @@ const COMMAND = 'npm run bench:redis';
 const NODE_COMMAND = 'node --max-old-space-size=4096 --import tsx bench/redis.ts';
 
 const pinnedCore = pinToOneCore(['--max-old-space-size=4096']);
-// Ctrl-C: exit through 'exit' hooks, where test/support/redis-servers.ts kills our servers and
+// Ctrl-C: exit through 'exit' hooks, where support/redis-servers.ts kills our servers and
 // removes their directories (a failure inside main() stops them in its `finally`).
 process.once('SIGINT', () => process.exit(130));
 

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../src/simulate/seeded-random.js';
-import { CliProcesses, type Credentials, freePort } from '../test/support/cli-process.js';
+import { CliProcesses, type Credentials } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 import {
   judgeMemory,
   MAX_QUARTER_GROWTH,

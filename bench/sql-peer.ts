@@ -18,8 +18,8 @@ import { InMemoryFirstSeenRegistry } from '../src/engine/in-memory-first-seen-re
 import { UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
 import { DIMENSIONS } from '../src/protocol/dimensions.js';
+import { startPostgres } from '../support/postgres-server.js';
 import { pinToOneCore } from './support/pin-to-core.js';
-import { startPostgres } from './support/postgres-server.js';
 import { formatInt, markdownTable, publishResults } from './support/results.js';
 import { Workload } from './support/workload.js';
 

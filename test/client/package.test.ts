@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/cli-process.js';
+import { ROOT } from '../../support/repo-root.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**

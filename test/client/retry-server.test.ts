@@ -9,7 +9,7 @@ import {
   type StreamUpdate,
 } from '../../src/client/index.js';
 import type { StreamErrorInfo } from '../../src/client/stream.js';
-import { freePort } from '../support/cli-process.js';
+import { freePort } from '../../support/free-port.js';
 
 /**
  * The client against a scripted local HTTP server: 429s, 503s, dropped connections, proxies' pages

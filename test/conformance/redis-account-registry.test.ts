@@ -4,14 +4,14 @@ import type { AccountCredentials, AccountRegistry } from '../../src/accounts/acc
 import { RedisAccountRegistry } from '../../src/backends/redis/redis-account-registry.js';
 import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
 import {
-  describeWithRedis,
   type RedisAddress,
   type RedisCluster,
   type RedisServer,
   redisCommand,
   startRedisCluster,
   startRedisServer,
-} from '../support/redis-servers.js';
+} from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
 import {
   type AccountRegistryHarness,
   describeAccountRegistryConformance,

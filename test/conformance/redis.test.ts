@@ -2,13 +2,13 @@ import { afterAll, beforeAll } from 'vitest';
 import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
 import { RedisStore } from '../../src/backends/redis/redis-store.js';
 import {
-  describeWithRedis,
   type RedisCluster,
   type RedisServer,
   redisCommand,
   startRedisCluster,
   startRedisServer,
-} from '../support/redis-servers.js';
+} from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
 import { describeStoreConformance, type OpenedStore, type StoreLimits } from './store-conformance.js';
 
 /**

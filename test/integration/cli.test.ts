@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Credentials, type Finished, postJson } from '../support/cli-process.js';
+import type { Credentials, Finished } from '../../support/cli-process.js';
+import { postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 
 /**

@@ -1,13 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
-import {
-  type Answer,
-  type Credentials,
-  createAccount,
-  postJson,
-  type ServerProcess,
-} from '../support/cli-process.js';
+import { type Credentials, createAccount, type ServerProcess } from '../../support/cli-process.js';
+import { type Answer, postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 
 /**

@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Credentials,
-  createAccount,
-  postJson,
-  type Running,
-  untilOutput,
-} from '../support/cli-process.js';
+import { type Credentials, createAccount, type Running, untilOutput } from '../../support/cli-process.js';
+import { postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 
 /**

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  type Answer,
   type Credentials,
   createAccount,
-  postJson,
   type ServerProcess,
   untilOutput,
-} from '../support/cli-process.js';
+} from '../../support/cli-process.js';
+import { type Answer, postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 import { RawConnection } from '../support/raw-http.js';
 import { startTestServer } from '../support/test-server.js';

@@ -1,21 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
+import { CliProcesses, type Credentials, type ServerProcess } from '../../support/cli-process.js';
+import { type Answer, answer } from '../../support/json-requests.js';
 import {
-  type Answer,
-  answer,
-  CliProcesses,
-  type Credentials,
-  type ServerProcess,
-} from '../support/cli-process.js';
-import { NaiveOracle } from '../support/naive-oracle.js';
-import {
-  describeWithRedis,
   type RedisCluster,
   redisCommand,
   startRedisCluster,
   startRedisServer,
-} from '../support/redis-servers.js';
+} from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
+import { NaiveOracle } from '../support/naive-oracle.js';
 
 /**
  * A real `activenow serve --store redis…` process under a steady stream of uploads and queries

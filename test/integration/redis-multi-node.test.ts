@@ -4,21 +4,16 @@ import type { Activity } from '../../src/model/activity.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import {
-  type Answer,
   CliProcesses,
   type Credentials,
   type Finished,
-  postJson,
   type ServerProcess,
-} from '../support/cli-process.js';
+} from '../../support/cli-process.js';
+import { type Answer, postJson } from '../../support/json-requests.js';
+import { redisCommand, startRedisCluster, startRedisServer } from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
 import { expectedBody } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import {
-  describeWithRedis,
-  redisCommand,
-  startRedisCluster,
-  startRedisServer,
-} from '../support/redis-servers.js';
 
 /**
  * Several stateless `activenow serve` processes sharing one Redis (and one Redis Cluster), as an

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { createClient, createCluster } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  describeWithRedis,
   type RedisCluster,
   type RedisClusterOptions,
   redisCommand,
   startRedisCluster,
   startRedisServer,
-} from '../support/redis-servers.js';
+} from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
 
 /**
  * The Redis test helpers, checked with the real `redis` client: servers that answer, come back on

@@ -2,12 +2,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { RedisConnection } from '../../src/backends/redis/redis-connection.js';
 import { RedisStore } from '../../src/backends/redis/redis-store.js';
 import type { Activity } from '../../src/model/activity.js';
-import {
-  describeWithRedis,
-  type RedisServer,
-  redisCommand,
-  startRedisServer,
-} from '../support/redis-servers.js';
+import { type RedisServer, redisCommand, startRedisServer } from '../../support/redis-servers.js';
+import { describeWithRedis } from '../support/describe-with-redis.js';
 
 const HORIZON = 1800;
 const T0 = 1_764_000_000;

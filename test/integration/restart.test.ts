@@ -10,7 +10,9 @@ import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { freePort, getJson, postJson, untilOutput } from '../support/cli-process.js';
+import { untilOutput } from '../../support/cli-process.js';
+import { freePort } from '../../support/free-port.js';
+import { getJson, postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 

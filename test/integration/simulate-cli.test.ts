@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Credentials, postJson, untilOutput } from '../support/cli-process.js';
+import { type Credentials, untilOutput } from '../../support/cli-process.js';
+import { postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 
 /** `activenow simulate` and `serve --demo` as child processes against a real `activenow serve`. */

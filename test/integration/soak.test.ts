@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/cli-process.js';
+import { ROOT } from '../../support/repo-root.js';
 
 /**
  * The soak (bench/soak.ts) as CI runs it: 30 s of load on the real server, results files left

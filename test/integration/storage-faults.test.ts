@@ -16,13 +16,9 @@ import { ActivityDatabase } from '../../src/backends/embedded/activity-database.
 import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
 import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
-import {
-  CliProcesses,
-  type Credentials,
-  freePort,
-  postJson,
-  type ServerProcess,
-} from '../support/cli-process.js';
+import { CliProcesses, type Credentials, type ServerProcess } from '../../support/cli-process.js';
+import { freePort } from '../../support/free-port.js';
+import { postJson } from '../../support/json-requests.js';
 
 /**
  * The real server over damaged or failing storage. It must refuse to start, or answer 503, with a

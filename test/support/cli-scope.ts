@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { CliProcesses } from './cli-process.js';
+import { CliProcesses } from '../../support/cli-process.js';
 
 export interface CliScope {
   readonly processes: CliProcesses;

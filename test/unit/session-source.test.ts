@@ -1,16 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  APP_PACKAGES,
   classifySessionSource,
   MAX_CLASSIFIED_LENGTH,
+  siteChannelOfHost,
+} from '../../src/ingest/session-source.js';
+import {
+  APP_PACKAGES,
   PAID_CLICK_IDS,
   type SessionSource,
   SITE_TABLES,
   SOCIAL_CLICK_IDS,
-  siteChannelOfHost,
   UTM_RULES,
-} from '../../src/ingest/session-source.js';
+} from '../../src/ingest/session-source-tables.js';
 import { SESSION_SOURCES } from '../../src/model/dimensions.js';
 
 /** The customer's page, on its own site `example.com`. */

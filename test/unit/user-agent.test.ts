@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BOT_PATTERNS,
   classifyUserAgent,
   consideredUserAgent,
   defaultUserAgentClassifier,
@@ -9,6 +8,7 @@ import {
   USER_AGENT_CACHE_MAX_ENTRIES,
   UserAgentClassifier,
 } from '../../src/ingest/user-agent.js';
+import { BOT_PATTERNS } from '../../src/ingest/user-agent-tables.js';
 import { DEVICES, MAX_VALUE_LENGTH } from '../../src/model/dimensions.js';
 
 type Row = readonly [

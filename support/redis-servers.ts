@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { describe, it } from 'vitest';
-import { freePort } from './cli-process.js';
+import { freePort } from './free-port.js';
 
 /**
- * Real `redis-server` processes for tests: single servers and clusters, each on free loopback
- * ports in its own temporary directory. Only servers started here are used, each recognised by its
+ * Real `redis-server` processes for tests and benchmarks: single servers and clusters, each on free
+ * loopback ports in its own temporary directory. Only servers started here are used, each recognised by its
  * pid (a system Redis may be on 6379). Every process is ended and every directory removed by
  * `stop()`; failing that, by the hooks below when this process exits or gets SIGTERM; failing
  * that (SIGKILL), the kernel still kills the servers (see `spawnServer`).
@@ -65,7 +64,8 @@ function cleanUpNow(): void {
 }
 
 process.once('exit', cleanUpNow);
-// vitest ends its workers with SIGTERM, which skips 'exit' hooks: clean up, then die of it as before.
+// vitest ends its workers with SIGTERM (as `kill` ends a bench), which skips 'exit' hooks: clean up,
+// then die of it as before.
 process.once('SIGTERM', () => {
   cleanUpNow();
   if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
@@ -83,40 +83,12 @@ function findExecutable(name: string): string | undefined {
   return undefined;
 }
 
-function missingBinaries(): string[] {
+/** The Redis executables this module needs that are not on PATH (none when it can run). */
+export function missingRedisBinaries(): string[] {
   return [
     ...(REDIS_SERVER === undefined ? ['redis-server'] : []),
     ...(REDIS_CLI === undefined ? ['redis-cli'] : []),
   ];
-}
-
-export function redisBinariesAvailable(): boolean {
-  return missingBinaries().length === 0;
-}
-
-/**
- * `describe`, for suites that need redis-server and redis-cli. Without them the suite is skipped
- * with a warning, or fails when ACTIVENOW_REQUIRE_REDIS=1 (CI sets it, so that a machine without
- * Redis cannot pass by skipping).
- */
-export function describeWithRedis(name: string, body: () => void): void {
-  if (redisBinariesAvailable()) {
-    describe(name, body);
-    return;
-  }
-  const why = `${missingBinaries().join(' and ')} not found on PATH (Debian: apt-get install redis-server)`;
-  if (process.env.ACTIVENOW_REQUIRE_REDIS === '1') {
-    describe(name, () => {
-      it('has redis-server and redis-cli to test against', () => {
-        throw new Error(`${why}; ACTIVENOW_REQUIRE_REDIS=1 requires them`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPED "${name}": ${why}. Set ACTIVENOW_REQUIRE_REDIS=1 to make this a failure. ***\n`,
-  );
-  describe.skip(name, body);
 }
 
 export interface RedisAddress {

@@ -1,14 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './repo-root.js';
 
 /**
  * The real command line as child processes (`node --import tsx src/cli/main.ts …`), as an operator
- * runs it: no ACTIVENOW_* variable inherited from the environment running the tests. Every child
- * started through one `CliProcesses` is tracked so that a test's cleanup can end them all.
+ * runs it: no ACTIVENOW_* variable inherited from the environment running the tests or benchmarks.
+ * Every child started through one `CliProcesses` is tracked so that a test's cleanup can end them all.
  */
-
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Credentials {
   readonly id: string;
@@ -173,50 +170,6 @@ export async function createAccount(
   return { id: parsed.id, passcode: parsed.passcode };
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly text: string;
-  /** The parsed JSON body, or undefined when the body is not JSON. */
-  readonly body: unknown;
-}
-
-/** POSTs JSON with an account's credentials. */
-/**
- * How long a request may go unanswered before it fails. Node's fetch has been seen to wait forever
- * for a request whose server was SIGKILLed while the connection was being set up.
- */
-const REQUEST_PATIENCE_MS = 10_000;
-
-export async function postJson(url: string, account: Credentials, body: unknown): Promise<Answer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'X-CleverTap-Account-Id': account.id,
-      'X-CleverTap-Passcode': account.passcode,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_PATIENCE_MS),
-  });
-  return answer(response);
-}
-
-export async function getJson(url: string): Promise<Answer> {
-  return answer(await fetch(url));
-}
-
-/** Status, text and parsed JSON (undefined when not JSON) of a response. */
-export async function answer(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, text, body };
-}
-
 /**
  * Resolves once `done()` holds, checked whenever the child prints something and when it exits;
  * resolves at exit in any case (the caller then looks at what it printed and how it ended).
@@ -239,18 +192,5 @@ export function untilOutput(running: Running, done: () => boolean): Promise<void
       resolve();
     });
     look();
-  });
-}
-
-/** A port that was free a moment ago, for a server whose port must be known before it listens. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
   });
 }
