@@ -1,34 +1,62 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
-import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
-import { describeStoreConformance, type OpenedStore, type StoreLimits } from './store-conformance.js';
+import type { AccountRegistry } from '../../src/accounts/account-registry.js';
+import { ACCOUNTS_FILE, embeddedBackend } from '../../src/backends/embedded/embedded-backend.js';
+import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
+import { describeAccountRegistryConformance, type OpenedRegistry } from './account-registry-conformance.js';
+import { backendStoreHarness } from './backend-store-harness.js';
+import { describeStoreConformance } from './store-conformance.js';
 
-/** The embedded store over real SQLite files, in a fresh temporary directory per opening. */
-async function openEmbedded(limits: StoreLimits): Promise<OpenedStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'activenow-conformance-'));
-  const start = async (): Promise<EmbeddedStore> => {
-    const store = new EmbeddedStore({
-      ...limits,
-      database: new ActivityDatabase(join(dir, 'activity.db'), 'process'),
-    });
-    await store.recover();
-    return store;
+/** The embedded backend's conformance: its store and its account registry, over real SQLite files. */
+
+async function temporaryDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'activenow-conformance-'));
+}
+
+describeStoreConformance(
+  'embedded (SQLite)',
+  backendStoreHarness(embeddedBackend, async () => {
+    const dir = await temporaryDir();
+    return {
+      target: { kind: 'embedded' },
+      dataDir: dir,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  }),
+);
+
+/**
+ * The registry on its own clock, in a fresh directory per opening. Other registries on the file see
+ * a change on their next call (PRAGMA data_version), so nothing may be stale.
+ */
+async function openSqlite(now: () => number): Promise<OpenedRegistry> {
+  const dir = await temporaryDir();
+  const file = join(dir, ACCOUNTS_FILE);
+  const open: AccountRegistry[] = [];
+  const start = (): AccountRegistry => {
+    const registry = new SqliteAccountRegistry(file, { now });
+    open.push(registry);
+    return registry;
   };
-  let store = await start();
+  const registry = start();
+  let first = registry;
   return {
-    store,
+    registry,
+    async openAnother() {
+      return start();
+    },
     async reopen() {
-      await store.close();
-      store = await start();
-      return store;
+      await first.close();
+      open.splice(open.indexOf(first), 1);
+      first = start();
+      return first;
     },
     async cleanup() {
-      await store.close();
+      for (const each of open.splice(0)) await each.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-describeStoreConformance('embedded (SQLite)', { open: openEmbedded });
+describeAccountRegistryConformance('SQLite', { staleMs: 0, open: openSqlite });

@@ -1,79 +1,114 @@
 import { afterAll, beforeAll } from 'vitest';
-import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
-import { RedisStore } from '../../src/backends/redis/redis-store.js';
+import type { AccountRegistry } from '../../src/accounts/account-registry.js';
+import { redisBackend } from '../../src/backends/redis/redis-backend.js';
 import {
+  type RedisAddress,
   type RedisCluster,
   type RedisServer,
-  redisCommand,
   startRedisCluster,
   startRedisServer,
 } from '../../support/redis-servers.js';
 import { describeWithRedis } from '../support/describe-with-redis.js';
-import { describeStoreConformance, type OpenedStore, type StoreLimits } from './store-conformance.js';
+import {
+  clusterDeployment,
+  connectRegistry,
+  flushAll,
+  type RedisDeployment,
+  singleNode,
+} from '../support/redis-deployment.js';
+import {
+  type AccountRegistryHarness,
+  describeAccountRegistryConformance,
+  type OpenedRegistry,
+} from './account-registry-conformance.js';
+import { backendStoreHarness } from './backend-store-harness.js';
+import { describeStoreConformance } from './store-conformance.js';
 
 /**
- * The Redis store over a redis-server (or cluster) this file starts. Each opening empties the
- * servers; reopen() connects a new store to the same data, as another stateless node would.
+ * The Redis backend's conformance, on a redis-server and on a three-master Redis Cluster that this
+ * file starts: its store (each opening empties the servers; reopen() is another stateless node) and
+ * its account registry.
  */
-function redisHarness(target: () => RedisTarget, flush: () => Promise<void>) {
+
+/** The registry's default: how long a node may answer from what it read of an account. */
+const CACHE_MS = 1000;
+
+function storeHarness(deployment: RedisDeployment) {
+  return backendStoreHarness(redisBackend, async () => {
+    await flushAll(deployment);
+    // The Redis backend keeps nothing on disk.
+    return { target: deployment.target(), dataDir: '', cleanup: async () => {} };
+  });
+}
+
+/**
+ * Each opening empties the servers; every registry it opens has its own connection and caches for
+ * `cacheMs`, so another's change may take that long to show.
+ */
+function registryHarness(deployment: RedisDeployment, cacheMs: number): AccountRegistryHarness {
   return {
-    async open(limits: StoreLimits): Promise<OpenedStore> {
-      await flush();
-      const start = async (): Promise<RedisStore> => {
-        const store = new RedisStore({ connection: new RedisConnection(target()), ...limits });
-        await store.recover();
-        return store;
+    staleMs: cacheMs,
+    async open(now): Promise<OpenedRegistry> {
+      await flushAll(deployment);
+      const open: AccountRegistry[] = [];
+      const start = async () => {
+        const registry = await connectRegistry(deployment, { now, cacheMs });
+        open.push(registry);
+        return registry;
       };
-      let store = await start();
+      const registry = await start();
+      let first = registry;
       return {
-        store,
+        registry,
+        openAnother: start,
         async reopen() {
-          await store.close();
-          store = await start();
-          return store;
+          await first.close();
+          open.splice(open.indexOf(first), 1);
+          first = await start();
+          return first;
         },
         async cleanup() {
-          await store.close();
+          for (const each of open.splice(0)) await each.close();
         },
       };
     },
   };
 }
 
-describeWithRedis('Redis store conformance', () => {
+describeWithRedis('Redis conformance (single node)', () => {
   let server: RedisServer;
+  const deployment = singleNode(() => server);
   beforeAll(async () => {
     server = await startRedisServer();
   });
   afterAll(async () => {
     await server?.stop();
   });
-  describeStoreConformance(
-    'Redis (single node)',
-    redisHarness(
-      () => ({ kind: 'redis', url: server.url }),
-      async () => {
-        await redisCommand(server, 'FLUSHALL');
-      },
-    ),
+  describeStoreConformance('Redis (single node)', storeHarness(deployment));
+  describeAccountRegistryConformance(
+    `Redis (single node, cacheMs ${CACHE_MS})`,
+    registryHarness(deployment, CACHE_MS),
   );
+  describeAccountRegistryConformance('Redis (single node, cacheMs 0)', registryHarness(deployment, 0));
 });
 
-describeWithRedis('Redis Cluster store conformance', () => {
+describeWithRedis('Redis Cluster conformance', () => {
   let cluster: RedisCluster;
+  let masters: RedisAddress[];
+  const deployment = clusterDeployment(
+    () => cluster,
+    () => masters,
+  );
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
+    masters = await cluster.masters();
   });
   afterAll(async () => {
     await cluster?.stop();
   });
-  describeStoreConformance(
-    'Redis Cluster (3 masters)',
-    redisHarness(
-      () => ({ kind: 'redis-cluster', nodes: cluster.nodes.map(({ host, port }) => ({ host, port })) }),
-      async () => {
-        for (const master of await cluster.masters()) await redisCommand(master, 'FLUSHALL');
-      },
-    ),
+  describeStoreConformance('Redis Cluster (3 masters)', storeHarness(deployment));
+  describeAccountRegistryConformance(
+    `Redis Cluster (3 masters, cacheMs ${CACHE_MS})`,
+    registryHarness(deployment, CACHE_MS),
   );
 });

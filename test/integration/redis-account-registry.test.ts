@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials, AccountRegistry } from '../../src/accounts/account-registry.js';
-import { RedisAccountRegistry } from '../../src/backends/redis/redis-account-registry.js';
-import { RedisConnection, type RedisTarget } from '../../src/backends/redis/redis-connection.js';
 import {
   type RedisAddress,
   type RedisCluster,
@@ -13,76 +11,28 @@ import {
 } from '../../support/redis-servers.js';
 import { describeWithRedis } from '../support/describe-with-redis.js';
 import {
-  type AccountRegistryHarness,
-  describeAccountRegistryConformance,
-  type OpenedRegistry,
-} from './account-registry-conformance.js';
+  clusterDeployment,
+  connectRegistry,
+  flushAll,
+  type RedisDeployment,
+  singleNode,
+} from '../support/redis-deployment.js';
+
+/**
+ * What the Redis account registry must do beyond the conformance suite (test/conformance/redis.test.ts):
+ * keep only digests, share accounts between nodes, and bound how long a node may trust its cache.
+ */
 
 /** The registry's default: how long a node may answer from what it read of an account. */
 const CACHE_MS = 1000;
 const T0 = 1_764_145_200_000;
 
-/** Where the registries of one describe block go, and how to empty it. */
-interface Backend {
-  target(): RedisTarget;
-  /** The servers holding data now (the masters of a cluster). */
-  servers(): Promise<RedisAddress[]>;
-}
-
-async function flush(backend: Backend): Promise<void> {
-  for (const server of await backend.servers()) await redisCommand(server, 'FLUSHALL');
-}
-
-/** A registry on its own connection, as another node or a one-shot CLI command would have it. */
-async function connect(
-  backend: Backend,
-  options: ConstructorParameters<typeof RedisAccountRegistry>[1],
-): Promise<AccountRegistry> {
-  const connection = new RedisConnection(backend.target());
-  await connection.connect();
-  return new RedisAccountRegistry(connection, { ...options, ownsConnection: true });
-}
-
-/**
- * Each opening empties the servers; every registry it opens has its own connection and caches for
- * `cacheMs`, so another's change may take that long to show.
- */
-function redisHarness(backend: () => Backend, cacheMs: number): AccountRegistryHarness {
-  return {
-    staleMs: cacheMs,
-    async open(now): Promise<OpenedRegistry> {
-      await flush(backend());
-      const open: AccountRegistry[] = [];
-      const start = async () => {
-        const registry = await connect(backend(), { now, cacheMs });
-        open.push(registry);
-        return registry;
-      };
-      const registry = await start();
-      let first = registry;
-      return {
-        registry,
-        openAnother: start,
-        async reopen() {
-          await first.close();
-          open.splice(open.indexOf(first), 1);
-          first = await start();
-          return first;
-        },
-        async cleanup() {
-          for (const each of open.splice(0)) await each.close();
-        },
-      };
-    },
-  };
-}
-
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Every key on the servers, with every string stored under it (hash fields and values, members). */
-async function dump(backend: Backend): Promise<Map<string, string[]>> {
+async function dump(deployment: RedisDeployment): Promise<Map<string, string[]>> {
   const entries = new Map<string, string[]>();
-  for (const server of await backend.servers()) {
+  for (const server of await deployment.servers()) {
     let cursor = '0';
     do {
       const [next, keys] = (await redisCommand(server, 'SCAN', cursor, 'COUNT', '1000')) as [
@@ -108,14 +58,14 @@ async function dump(backend: Backend): Promise<Map<string, string[]>> {
   return entries;
 }
 
-function describeRedisSpecifics(name: string, backend: () => Backend): void {
+function describeRedisSpecifics(name: string, deployment: RedisDeployment): void {
   describe(`Redis account registry: ${name}`, () => {
     const open: AccountRegistry[] = [];
     let at = T0;
     const now = () => at;
 
     async function registry(cacheMs?: number): Promise<AccountRegistry> {
-      const opened = await connect(backend(), cacheMs === undefined ? { now } : { now, cacheMs });
+      const opened = await connectRegistry(deployment, cacheMs === undefined ? { now } : { now, cacheMs });
       open.push(opened);
       return opened;
     }
@@ -126,7 +76,7 @@ function describeRedisSpecifics(name: string, backend: () => Backend): void {
     });
 
     it('stores only digests: no clear passcode or token in any key, field or value', async () => {
-      await flush(backend());
+      await flushAll(deployment);
       const accounts = await registry();
       const created = await accounts.create({ name: 'Shop', region: 'eu1' });
       const rotated = (await accounts.rotatePasscode(created.id)) as AccountCredentials;
@@ -141,7 +91,7 @@ function describeRedisSpecifics(name: string, backend: () => Backend): void {
         c.token.replace(/^pt_/, ''),
       ]);
 
-      const entries = await dump(backend());
+      const entries = await dump(deployment);
       expect(entries.size).toBeGreaterThan(0);
       const everything = [...entries].flatMap(([key, strings]) => [key, ...strings]);
       for (const text of everything) {
@@ -159,7 +109,7 @@ function describeRedisSpecifics(name: string, backend: () => Backend): void {
     });
 
     it('shares accounts between registries on one Redis, whatever connection made them', async () => {
-      await flush(backend());
+      await flushAll(deployment);
       const one = await registry(0);
       const two = await registry(0);
       const a = await one.create({ name: 'A', region: 'eu1' });
@@ -179,7 +129,7 @@ function describeRedisSpecifics(name: string, backend: () => Backend): void {
     });
 
     it('a revoked passcode stops working on a caching node within its cacheMs', async () => {
-      await flush(backend());
+      await flushAll(deployment);
       const cli = await registry(0);
       // The registry's default cache, as a server node has it.
       const node = await registry();
@@ -220,32 +170,21 @@ function describeRedisSpecifics(name: string, backend: () => Backend): void {
 
 describeWithRedis('Redis account registry (single node)', () => {
   let server: RedisServer;
-  const backend = (): Backend => ({
-    target: () => ({ kind: 'redis', url: server.url }),
-    servers: async () => [server],
-  });
   beforeAll(async () => {
     server = await startRedisServer();
   });
   afterAll(async () => {
     await server?.stop();
   });
-  describeAccountRegistryConformance(
-    `Redis (single node, cacheMs ${CACHE_MS})`,
-    redisHarness(backend, CACHE_MS),
+  describeRedisSpecifics(
+    'single node',
+    singleNode(() => server),
   );
-  describeAccountRegistryConformance('Redis (single node, cacheMs 0)', redisHarness(backend, 0));
-  describeRedisSpecifics('single node', backend);
 });
 
 describeWithRedis('Redis account registry (cluster)', () => {
   let cluster: RedisCluster;
   let masters: RedisAddress[];
-  const backend = (): Backend => ({
-    target: () => ({ kind: 'redis-cluster', nodes: cluster.nodes.map(({ host, port }) => ({ host, port })) }),
-    // Nothing here fails over: the masters found at the start stay the masters.
-    servers: async () => masters,
-  });
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
     masters = await cluster.masters();
@@ -253,9 +192,11 @@ describeWithRedis('Redis account registry (cluster)', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-  describeAccountRegistryConformance(
-    `Redis Cluster (3 masters, cacheMs ${CACHE_MS})`,
-    redisHarness(backend, CACHE_MS),
+  describeRedisSpecifics(
+    'cluster',
+    clusterDeployment(
+      () => cluster,
+      () => masters,
+    ),
   );
-  describeRedisSpecifics('cluster', backend);
 });
