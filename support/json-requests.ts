@@ -15,9 +15,9 @@ export interface Answer {
  */
 const REQUEST_PATIENCE_MS = 10_000;
 
-/** POSTs JSON with an account's credentials. */
-export async function postJson(url: string, account: Credentials, body: unknown): Promise<Answer> {
-  const response = await fetch(url, {
+/** The `fetch` options of a JSON POST with an account's credentials. */
+export function jsonPost(account: Credentials, body: unknown): RequestInit {
+  return {
     method: 'POST',
     headers: {
       'X-CleverTap-Account-Id': account.id,
@@ -25,9 +25,14 @@ export async function postJson(url: string, account: Credentials, body: unknown)
       'Content-Type': 'application/json',
     },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_PATIENCE_MS),
-  });
-  return answer(response);
+  };
+}
+
+/** POSTs JSON with an account's credentials. */
+export async function postJson(url: string, account: Credentials, body: unknown): Promise<Answer> {
+  return answer(
+    await fetch(url, { ...jsonPost(account, body), signal: AbortSignal.timeout(REQUEST_PATIENCE_MS) }),
+  );
 }
 
 export async function getJson(url: string): Promise<Answer> {

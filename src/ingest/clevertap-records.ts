@@ -10,7 +10,7 @@ import {
 } from './normalize-dimension.js';
 
 /**
- * Validation of CleverTap Upload Events/Profiles records (`POST /1/upload`, DESIGN.md §3) and their
+ * Validation of CleverTap Upload Events/Profiles records (`POST /1/upload`, docs/api.md) and their
  * conversion to Activity. Pure and synchronous; the route enforces the request-level limits
  * (records per request, body size) before calling it.
  */
@@ -114,7 +114,7 @@ export function parseRecords(
   return { activities, processed, unprocessed };
 }
 
-/** Checks one record, rules in DESIGN.md order (first failure wins); pushes its activity if any. */
+/** Checks one record, rules in docs/api.md's order (first failure wins); pushes its activity if any. */
 function parseRecord(
   record: unknown,
   now: number,

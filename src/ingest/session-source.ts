@@ -19,7 +19,7 @@ import {
 /**
  * Derivation of `session_source` from a hit's page URL (its UTM parameters and ad click ids) and
  * its referrer, after GA4's default channel grouping, written from GA4's published definitions
- * and folded into our vocabulary (DESIGN.md §2). The rules, their order and the reasons for each
+ * and folded into our vocabulary (docs/semantics.md §7). The rules, their order and the reasons for each
  * departure from GA4 are in docs/classification.md, "Session source"; every table the rules read
  * is in session-source-tables.ts. Pure, synchronous, never throws, bounded work on any input.
  */

@@ -62,7 +62,7 @@ export const NATIVE_APP_STACK = /^Dalvik\/|^okhttp\/|^Dart\/|\bCFNetwork\/|\bAla
 /**
  * Browser families recognized from the User-Agent before bowser's name is considered, first match
  * wins: in-app views of social apps (named after the app), console browsers, and the HTTP stacks of
- * native apps (`App`, DESIGN.md §2).
+ * native apps (`App`, docs/semantics.md §7).
  */
 export const BROWSER_RULES: readonly (readonly [RegExp, string])[] = [
   [/\bFBAN\/|\bFBAV\/|\bFB_IAB\//, 'Facebook'],

@@ -13,7 +13,7 @@ import {
 } from './user-agent-tables.js';
 
 /**
- * Browser, OS and device of a User-Agent, in activenow's vocabulary (DESIGN.md §2), and whether it
+ * Browser, OS and device of a User-Agent, in activenow's vocabulary (docs/semantics.md §7), and whether it
  * is a bot whose activity must not be counted. Parsing is bowser's; the mapping onto our names, the
  * console / wearable / TV / in-app rules and the bot patterns are ours, and docs/classification.md
  * ("Browser, OS and device") states them in prose. Answers are cached: User-Agents repeat heavily.

@@ -10,7 +10,7 @@ import { NaiveOracle } from '../support/naive-oracle.js';
 import { type ActSpec, activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
 
 /**
- * The store conformance suite (DESIGN.md §6): every backend must pass it unchanged. It talks to a
+ * The store conformance suite (docs/architecture.md, "The Redis store"): every backend must pass it unchanged. It talks to a
  * store only through the `Store` interface and compares every answer, field by field (count,
  * userType, splits with their key order, newSplits, timeline), with the naive oracle of the
  * counting rules, one oracle per account.

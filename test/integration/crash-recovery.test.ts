@@ -6,9 +6,10 @@ import { type Answer, postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 
 /**
- * DESIGN.md §5: an acknowledged upload survives `kill -9` of the server, and §3: nothing is
- * half-applied. A real server process takes uploads from several concurrent clients and is killed
- * with SIGKILL at a random moment, many times over the same data directory. After each restart:
+ * An acknowledged upload survives `kill -9` of the server (docs/operations.md, "Data directory and
+ * durability"), and nothing is half-applied (docs/semantics.md §12). A real server process takes
+ * uploads from several concurrent clients and is killed with SIGKILL at a random moment, many times
+ * over the same data directory. After each restart:
  *
  * - every request that got a 200 is counted in full;
  * - every request that got no answer is counted in full or not at all, never in part;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
 import { CliProcesses, type Credentials, type ServerProcess } from '../../support/cli-process.js';
-import { type Answer, answer } from '../../support/json-requests.js';
+import { type Answer, answer, jsonPost } from '../../support/json-requests.js';
 import {
   type RedisCluster,
   redisCommand,
@@ -81,15 +81,7 @@ async function timed(url: string, init: RequestInit = {}): Promise<Answer> {
 }
 
 function post(url: string, account: Credentials, body: unknown): Promise<Answer> {
-  return timed(url, {
-    method: 'POST',
-    headers: {
-      'X-CleverTap-Account-Id': account.id,
-      'X-CleverTap-Passcode': account.passcode,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify(body),
-  });
+  return timed(url, jsonPost(account, body));
 }
 
 /** Why `answer` is not the 503 envelope, or undefined when it is. */

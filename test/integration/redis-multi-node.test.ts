@@ -17,13 +17,13 @@ import { NaiveOracle } from '../support/naive-oracle.js';
 
 /**
  * Several stateless `activenow serve` processes sharing one Redis (and one Redis Cluster), as an
- * operator scales out (DESIGN.md §1, §4). Events of the same users are uploaded through both nodes
- * with different dimension values, explicit timestamps in the recent past (some before the window,
- * some equal across nodes, some absent); `/1/now.json` with every split must then give the same
- * bytes on each node, and exactly what the naive oracle fed the same activities in the same order
- * predicts. Accounts live in Redis too: one made by the CLI (or by a node's first start) works on
- * every node at once, and a passcode revoked by the CLI stops working on every node within the
- * registry's cache time (1 s).
+ * operator scales out (docs/operations.md, "Scale-out on Redis"). Events of the same users are
+ * uploaded through both nodes with different dimension values, explicit timestamps in the recent
+ * past (some before the window, some equal across nodes, some absent); `/1/now.json` with every
+ * split must then give the same bytes on each node, and exactly what the naive oracle fed the same
+ * activities in the same order predicts. Accounts live in Redis too: one made by the CLI (or by a
+ * node's first start) works on every node at once, and a passcode revoked by the CLI stops working
+ * on every node within the registry's cache time (1 s).
  *
  * The uploads are sequential, so "last received" (the tie rule for equal `ts`) is well defined
  * across nodes. Every explicit `ts` lies in [t0 − 999, t0 − 20] and the queries use windows of 300

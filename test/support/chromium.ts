@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { describe, it } from 'vitest';
+import { describeWhenAvailable } from './describe-when-available.js';
 
 /**
  * Debian's chromium package, driven by playwright-core: no browser is ever downloaded. Only loopback
@@ -17,23 +17,11 @@ export const LAUNCH_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
-/** `describe` for suites that need Chromium: skipped with a warning, or failing under ACTIVENOW_REQUIRE_BROWSER=1. */
+/** `describe` for suites that need Chromium (ACTIVENOW_REQUIRE_BROWSER=1 in CI). */
 export function describeWithChromium(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) {
-    describe(name, body);
-    return;
-  }
-  const why = `${CHROMIUM} not found (Debian: apt-get install chromium)`;
-  if (process.env.ACTIVENOW_REQUIRE_BROWSER === '1') {
-    describe(name, () => {
-      it('has Chromium to test in', () => {
-        throw new Error(`${why}; ACTIVENOW_REQUIRE_BROWSER=1 requires it`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPED "${name}": ${why}. Set ACTIVENOW_REQUIRE_BROWSER=1 to make this a failure. ***\n`,
-  );
-  describe.skip(name, body);
+  describeWhenAvailable(name, body, {
+    missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (Debian: apt-get install chromium)`,
+    requiredBy: 'ACTIVENOW_REQUIRE_BROWSER',
+    check: 'has Chromium to test in',
+  });
 }

@@ -4,10 +4,9 @@ import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../sr
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 
 /**
- * A deliberately naive, brute-force transcription of the counting rules (DESIGN.md §2 and the
- * engine's normative rules). It keeps every activity it ever receives and answers each query by
- * scanning all of them. Nothing here is shared with the engine: it exists to be obviously right,
- * not fast.
+ * A deliberately naive, brute-force transcription of the counting rules (docs/semantics.md). It
+ * keeps every activity it ever receives and answers each query by scanning all of them. Nothing
+ * here is shared with the engine: it exists to be obviously right, not fast.
  */
 export interface NaiveOracleOptions {
   readonly horizonSeconds: number;
