@@ -26,7 +26,8 @@ import { registerCollectRoute } from './routes/collect.js';
 import { DASHBOARD_URLS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerNowRoute } from './routes/now.js';
-import { registerNowStreamRoutes } from './routes/now-stream.js';
+import { registerNowStreamRoute } from './routes/now-stream.js';
+import { registerNowTokenRoute } from './routes/now-token.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerTrackerRoute } from './routes/tracker.js';
 import { registerUploadRoute } from './routes/upload.js';
@@ -133,14 +134,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     hub.close();
     done();
   });
-  registerNowStreamRoutes(app, {
-    guard,
-    store,
-    accounts: options.accounts,
-    region: options.region,
-    hub,
-    clock,
-  });
+  registerNowTokenRoute(app, { guard, accounts: options.accounts, clock });
+  registerNowStreamRoute(app, { store, accounts: options.accounts, region: options.region, hub, clock });
   registerHealthRoutes(app, store);
   registerOpenApiRoute(app, options);
   registerMetricsRoute(app, { metrics, token: options.metrics?.token });

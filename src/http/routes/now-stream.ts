@@ -1,18 +1,13 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AccountRegistry } from '../../accounts/account-registry.js';
 import { ApiError } from '../../model/api-errors.js';
 import type { Store } from '../../store/store.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
 import type { NowStreamHub } from '../now-stream-hub.js';
-import { emptyBodySchema } from '../openapi/api-schemas.js';
-import { issueReadToken, READ_TOKEN_TTL_SECONDS, verifyReadToken } from '../read-token.js';
-import { accountOf } from '../request-account.js';
-import { parseBody } from '../request-body.js';
+import { verifyReadToken } from '../read-token.js';
 import { assertReady } from '../store-readiness.js';
 
 export interface NowStreamRouteOptions {
-  /** Authenticates and admits `POST /1/now/token` before its body is read. */
-  readonly guard: onRequestAsyncHookHandler;
   readonly store: Store;
   readonly accounts: AccountRegistry;
   readonly region: string;
@@ -22,21 +17,11 @@ export interface NowStreamRouteOptions {
 
 /**
  * `GET /1/now/stream`: the now result with every split, as Server-Sent Events, authenticated by the
- * credential headers or by `?token=` (a read token, for EventSource). `POST /1/now/token` issues
- * such a token. Streams do not count against the in-flight limit; they have their own.
+ * credential headers or by `?token=` (a read token from `POST /1/now/token`, for EventSource).
+ * Streams do not count against the in-flight limit; they have their own.
  */
-export function registerNowStreamRoutes(app: FastifyInstance, options: NowStreamRouteOptions): void {
+export function registerNowStreamRoute(app: FastifyInstance, options: NowStreamRouteOptions): void {
   const { store, accounts, region, hub, clock } = options;
-
-  app.post('/1/now/token', { onRequest: options.guard }, async (request, reply) => {
-    parseBody(emptyBodySchema, request.body);
-    const account = accountOf(request);
-    const token = issueReadToken(await accounts.readTokenKey(), account, clock() + READ_TOKEN_TTL_SECONDS);
-    return reply
-      .header('cache-control', 'no-store')
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify({ status: 'success', token, expires_in: READ_TOKEN_TTL_SECONDS }));
-  });
 
   app.get('/1/now/stream', async (request, reply) => {
     assertReady(store);
