@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { uploadRecordSchema } from '../../src/http/openapi/api-schemas.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/openapi-document.js';
+import { uploadRecordSchema } from '../../src/ingest/clevertap-record-schema.js';
 import { MAX_FUTURE_SECONDS, MAX_USER_KEY_LENGTH, parseRecords } from '../../src/ingest/clevertap-records.js';
 
 /**

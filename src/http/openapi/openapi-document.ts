@@ -2,23 +2,16 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_MAX_STREAMS, MAX_HIT_BYTES } from '../../defaults.js';
 import { hitSchema } from '../../ingest/browser-hit.js';
+import { uploadRecordSchema } from '../../ingest/clevertap-record-schema.js';
 import { ApiError, type ErrorParams } from '../../model/api-errors.js';
 import { API_ERRORS, type ApiErrorName } from '../../protocol/error-catalogue.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
+import { errorEnvelopeSchema } from '../error-envelope.js';
 import { READ_TOKEN_TTL_SECONDS } from '../read-token.js';
-import {
-  emptyBodySchema,
-  errorEnvelopeSchema,
-  healthResponseSchema,
-  nowRequestSchema,
-  nowResponseSchema,
-  readTokenResponseSchema,
-  readyResponseSchema,
-  recordFailureSchema,
-  uploadRecordSchema,
-  uploadRequestSchema,
-  uploadResponseSchema,
-} from './api-schemas.js';
+import { healthResponseSchema, readyResponseSchema } from '../routes/health.js';
+import { nowRequestSchema, nowResponseSchema } from '../routes/now.js';
+import { emptyBodySchema, readTokenResponseSchema } from '../routes/now-token.js';
+import { recordFailureSchema, uploadRequestSchema, uploadResponseSchema } from '../routes/upload.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API (`GET /openapi.json`). Schemas are generated from the

@@ -1,9 +1,18 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
 import type { AccountRegistry } from '../../accounts/account-registry.js';
-import { emptyBodySchema } from '../openapi/api-schemas.js';
 import { issueReadToken, READ_TOKEN_TTL_SECONDS } from '../read-token.js';
 import { accountOf } from '../request-account.js';
 import { parseBody } from '../request-body.js';
+
+/** The route takes no parameters: `{}` or no body. */
+export const emptyBodySchema = z.strictObject({}).meta({ description: '`{}` or no body.' });
+
+export const readTokenResponseSchema = z.strictObject({
+  status: z.literal('success'),
+  token: z.string(),
+  expires_in: z.int().positive().meta({ description: 'Seconds the token stays valid.' }),
+});
 
 export interface NowTokenRouteOptions {
   /** Authenticates and admits the request before its body is read. */

@@ -1,10 +1,35 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
+import { uploadRecordSchema } from '../../ingest/clevertap-record-schema.js';
 import { parseRecords, type RecordFailure } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
 import { ApiError } from '../../model/api-errors.js';
+import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
 import type { Store } from '../../store/store.js';
 import { accountOf } from '../request-account.js';
+
+/** Describes the body `recordsOf` reads (the records are parsed by hand: see uploadRecordSchema). */
+export const uploadRequestSchema = z
+  .looseObject({
+    d: z.array(uploadRecordSchema).max(MAX_RECORDS_PER_UPLOAD),
+  })
+  .meta({ description: 'Other top-level keys are ignored.' });
+
+export const recordFailureSchema = z.strictObject({
+  status: z.literal('fail'),
+  code: z.literal(Object.values(RECORD_ERRORS).map((entry) => entry.code)),
+  error: z
+    .string()
+    .meta({ description: 'The code\'s message, then ". Skipped record number : N" (N from 1).' }),
+  record: z.string().meta({ description: 'The failed record as a JSON string.' }),
+});
+
+export const uploadResponseSchema = z.strictObject({
+  status: z.literal('success'),
+  processed: z.int().nonnegative().meta({ description: 'Valid records, events and profiles.' }),
+  unprocessed: z.array(recordFailureSchema),
+});
 
 export interface UploadRouteOptions {
   /** Authenticates and admits the request before its body is read. */
