@@ -1,4 +1,3 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import {
   DEFAULT_WINDOW_SECONDS,
@@ -8,10 +7,11 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { DIMENSIONS } from '../../protocol/dimensions.js';
-import type { Store } from '../../store/store.js';
+import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse } from '../operation-docs.js';
 import { renderNow } from '../render-now.js';
 import { accountOf } from '../request-account.js';
 import { parseBody } from '../request-body.js';
+import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 
@@ -106,19 +106,56 @@ export const nowResponseSchema = z.strictObject({
     .meta({ description: 'activenow extension: oldest minute first, the current partial minute last.' }),
 });
 
-export interface NowRouteOptions {
-  /** Authenticates and admits the request before its body is read. */
-  readonly guard: onRequestAsyncHookHandler;
-  readonly store: Store;
-  readonly horizonSeconds: number;
-  readonly clock: () => number;
-}
+const PATH = '/1/now.json';
 
 /** `POST /1/now.json`: distinct active users now, with the splits asked for. */
-export function registerNowRoute(app: FastifyInstance, options: NowRouteOptions): void {
-  app.post('/1/now.json', { onRequest: options.guard }, async (request, reply) => {
-    const query = parseNowRequest(request.body, options.horizonSeconds);
-    const result = await options.store.now(accountOf(request), query, options.clock());
-    return reply.type('application/json; charset=utf-8').send(renderNow(result));
-  });
-}
+export const nowRoute: Route = {
+  paths: {
+    [PATH]: {
+      post: {
+        operationId: 'now',
+        summary: 'Distinct active users now, optionally split (CleverTap Real-Time Counts)',
+        description:
+          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window` and `timeline` are activenow extensions.',
+        tags: ['Real-Time Counts'],
+        security: CREDENTIALS_SECURITY,
+        requestBody: jsonBody(
+          'NowRequest',
+          {
+            splits: { user_type: true, browser: true, device: true },
+            extensions: { window: 600, timeline: true },
+          },
+          false,
+        ),
+        responses: {
+          200: jsonResponse('The count and the splits asked for.', 'NowResponse', {
+            status: 'success',
+            count: 214,
+            user_type: { new: 58, returning: 156 },
+            browser: { Chrome: 120, Safari: 94 },
+            new: { browser: { Chrome: 30, Safari: 28 } },
+          }),
+        },
+        errors: [
+          ...GUARD,
+          ...JSON_BODY,
+          'bodyTooLarge',
+          'bodyNotObject',
+          'unknownParameter',
+          'invalidParameter',
+        ],
+      },
+    },
+  },
+  schemas: ({ horizonSeconds }) => ({
+    NowRequest: nowRequestSchema(horizonSeconds),
+    NowResponse: nowResponseSchema,
+  }),
+  register(app, { guard, store, horizonSeconds, clock }) {
+    app.post(PATH, { onRequest: guard }, async (request, reply) => {
+      const query = parseNowRequest(request.body, horizonSeconds);
+      const result = await store.now(accountOf(request), query, clock());
+      return reply.type('application/json; charset=utf-8').send(renderNow(result));
+    });
+  },
+};
