@@ -83,8 +83,9 @@ const splits = Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, spli
 >;
 
 /**
- * The success body, which render-now.ts writes by hand for speed; test/unit/render-now.test.ts
- * holds the two together.
+ * The success body. render-now.ts writes it by hand, for speed and to keep the order of split values
+ * (it is not generated from this schema, nor this from it); test/unit/render-now.test.ts holds the two
+ * together.
  */
 export const nowResponseSchema = z.strictObject({
   status: z.literal('success'),
