@@ -16,20 +16,13 @@ import { InFlightLimit } from './in-flight-limit.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { type LogLevel, loggerOptions, logRequests } from './logging.js';
 import { AppMetrics } from './metrics.js';
-import { registerMetricsRoute } from './metrics-route.js';
 import { instrumentStore } from './metrics-store.js';
 import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
 import { RateLimit } from './rate-limit.js';
 import { decorateRequestAccount } from './request-account.js';
 import { echoRequestId, requestIdGenerator } from './request-id.js';
-import { registerCollectRoute } from './routes/collect.js';
-import { DASHBOARD_URLS, registerDashboardRoutes } from './routes/dashboard.js';
-import { registerHealthRoutes } from './routes/health.js';
-import { registerNowRoute } from './routes/now.js';
-import { registerNowStreamRoutes } from './routes/now-stream.js';
-import { registerOpenApiRoute } from './routes/openapi.js';
-import { registerTrackerRoute } from './routes/tracker.js';
-import { registerUploadRoute } from './routes/upload.js';
+import { allowedMethods, METHODS, type PathOperations, type RouteContext } from './route.js';
+import { ROUTES } from './routes/index.js';
 import { assertReady } from './store-readiness.js';
 
 export interface AppOptions {
@@ -55,8 +48,6 @@ export interface AppOptions {
   /** Without one, nothing is logged. */
   readonly logLevel?: LogLevel;
 }
-
-const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export function systemClock(): number {
   return Math.floor(Date.now() / 1000);
@@ -122,8 +113,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.raw.once('close', release);
   };
 
-  registerNowRoute(app, { guard, store, horizonSeconds: options.horizonSeconds, clock });
-  registerUploadRoute(app, { guard, store, clock, onStored: (p, u) => metrics.countUpload(p, u) });
   const hub = new NowStreamHub(store, clock, options.nowStream, (error) =>
     app.log.warn({ err: error }, 'now stream: computing the result failed'),
   );
@@ -133,42 +122,37 @@ export function buildApp(options: AppOptions): FastifyInstance {
     hub.close();
     done();
   });
-  registerNowStreamRoutes(app, {
+
+  const context: RouteContext = {
+    store,
+    accounts: options.accounts,
+    region: options.region,
+    clock,
     guard,
-    store,
-    accounts: options.accounts,
-    region: options.region,
+    horizonSeconds: options.horizonSeconds,
+    maxBodyBytes: options.maxBodyBytes,
     hub,
-    clock,
-  });
-  registerHealthRoutes(app, store);
-  registerOpenApiRoute(app, options);
-  registerMetricsRoute(app, { metrics, token: options.metrics?.token });
-  registerTrackerRoute(app);
-  registerDashboardRoutes(app);
-  registerCollectRoute(app, {
-    store,
-    accounts: options.accounts,
-    region: options.region,
-    rateLimit: new RateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
-    clock,
-  });
-  for (const url of ['/1/now.json', '/1/upload']) refuseOtherMethods(app, url, ['POST']);
-  refuseOtherMethods(app, '/1/now/token', ['POST']);
-  refuseOtherMethods(app, '/1/now/stream', ['GET']);
-  refuseOtherMethods(app, '/1/collect', ['POST', 'OPTIONS']);
-  refuseOtherMethods(app, '/activenow.js', ['GET', 'HEAD']);
-  refuseOtherMethods(app, '/metrics', ['GET']);
-  refuseOtherMethods(app, '/openapi.json', ['GET']);
-  for (const url of DASHBOARD_URLS) refuseOtherMethods(app, url, ['GET']);
+    metrics,
+    metricsToken: options.metrics?.token,
+    hitRateLimit: new RateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
+    routes: ROUTES,
+  };
+  for (const route of ROUTES) {
+    route.register(app, context);
+    for (const [url, operations] of Object.entries(route.paths)) {
+      refuseOtherMethods(app, url, operations);
+    }
+  }
   return app;
 }
 
-/** Known routes answer other methods with 405 and an Allow header, not 404. */
-function refuseOtherMethods(app: FastifyInstance, url: string, allowed: readonly string[]): void {
-  const allow = allowed.join(', ');
+/** Known paths answer the methods they have no operation for with 405 and an Allow header, not 404. */
+function refuseOtherMethods(app: FastifyInstance, url: string, operations: PathOperations): void {
+  const allow = allowedMethods(operations).join(', ');
   app.route({
-    method: ALL_METHODS.filter((method) => !allowed.includes(method)),
+    method: METHODS.filter((method) => operations[method] === undefined).map((method) =>
+      method.toUpperCase(),
+    ),
     url,
     handler: async (_request, reply) =>
       sendError(reply, new ApiError('methodNotAllowed', { allow }, { allow })),

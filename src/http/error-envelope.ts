@@ -1,6 +1,19 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { ApiError } from '../model/api-errors.js';
+import { API_ERRORS } from '../protocol/error-catalogue.js';
 import { StoreUnavailableError } from '../store/store.js';
+
+/** The envelope `envelope` writes, for the OpenAPI document and for tests. */
+export const errorEnvelopeSchema = z.strictObject({
+  status: z.literal('fail'),
+  error: z
+    .string()
+    .meta({ description: 'The catalogue message (docs/api.md, Errors), placeholders filled in.' }),
+  code: z.literal([...new Set(Object.values(API_ERRORS).map((entry) => entry.status))]).meta({
+    description: 'Equal to the HTTP status.',
+  }),
+});
 
 /** The body of every error response: HTTP status = code. */
 export function envelope(error: ApiError): string {

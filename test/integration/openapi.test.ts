@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
-import { schemaComponents } from '../../src/http/openapi/openapi-document.js';
+import { schemaComponents } from '../../src/http/openapi-document.js';
+import { ROUTES } from '../../src/http/routes/index.js';
 import { API_ERRORS, type ApiErrorName } from '../../src/protocol/error-catalogue.js';
 import { RawConnection } from '../support/raw-http.js';
 import { credentials, startTestServer, type TestServer } from '../support/test-server.js';
@@ -18,7 +19,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 const HORIZON_SECONDS = 1800;
 const METRICS_TOKEN = 'metrics-token-of-at-least-32-characters';
 const SCHEMAS = '#/components/schemas/';
-const components = schemaComponents({ horizonSeconds: HORIZON_SECONDS, maxBodyBytes: MAX_BODY_BYTES });
+const components = schemaComponents(ROUTES, {
+  horizonSeconds: HORIZON_SECONDS,
+  maxBodyBytes: MAX_BODY_BYTES,
+});
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 /** Fixed fields of OpenAPI 3.1 objects; `x-` extensions aside, nothing else may appear. */

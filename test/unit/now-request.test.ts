@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseNowRequest } from '../../src/http/now-request.js';
-import { emptyBodySchema } from '../../src/http/openapi/api-schemas.js';
 import { parseBody } from '../../src/http/request-body.js';
+import { parseNowRequest } from '../../src/http/routes/now.js';
+import { emptyBodySchema } from '../../src/http/routes/now-token.js';
 import { ApiError } from '../../src/model/api-errors.js';
 
 /** The ApiError a call throws, as kind and message. */

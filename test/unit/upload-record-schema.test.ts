@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { uploadRecordSchema } from '../../src/http/openapi/api-schemas.js';
-import { buildOpenApiDocument } from '../../src/http/openapi/openapi-document.js';
+import { buildOpenApiDocument } from '../../src/http/openapi-document.js';
+import { ROUTES } from '../../src/http/routes/index.js';
+import { uploadRecordSchema } from '../../src/ingest/clevertap-record-schema.js';
 import { MAX_FUTURE_SECONDS, MAX_USER_KEY_LENGTH, parseRecords } from '../../src/ingest/clevertap-records.js';
 
 /**
@@ -14,7 +15,7 @@ import { MAX_FUTURE_SECONDS, MAX_USER_KEY_LENGTH, parseRecords } from '../../src
 type JsonSchema = Readonly<Record<string, unknown>>;
 
 const R = 1_764_145_200; // receive time, epoch seconds
-const document = buildOpenApiDocument({ horizonSeconds: 1800, maxBodyBytes: 1024 * 1024 });
+const document = buildOpenApiDocument(ROUTES, { horizonSeconds: 1800, maxBodyBytes: 1024 * 1024 });
 const schemas = document.components.schemas as Record<string, JsonSchema>;
 const recordSchema = schemas.UploadRecord;
 

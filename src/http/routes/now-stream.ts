@@ -1,67 +1,75 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { AccountRegistry } from '../../accounts/account-registry.js';
 import { ApiError } from '../../model/api-errors.js';
-import type { Store } from '../../store/store.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
-import type { NowStreamHub } from '../now-stream-hub.js';
-import { emptyBodySchema } from '../openapi/api-schemas.js';
-import { issueReadToken, READ_TOKEN_TTL_SECONDS, verifyReadToken } from '../read-token.js';
-import { accountOf } from '../request-account.js';
-import { parseBody } from '../request-body.js';
+import { CREDENTIALS, CREDENTIALS_SECURITY, ref, STORE, withRequestId } from '../operation-docs.js';
+import { verifyReadToken } from '../read-token.js';
+import type { Route } from '../route.js';
 import { assertReady } from '../store-readiness.js';
 
-export interface NowStreamRouteOptions {
-  /** Authenticates and admits `POST /1/now/token` before its body is read. */
-  readonly guard: onRequestAsyncHookHandler;
-  readonly store: Store;
-  readonly accounts: AccountRegistry;
-  readonly region: string;
-  readonly hub: NowStreamHub;
-  readonly clock: () => number;
-}
+const PATH = '/1/now/stream';
 
 /**
  * `GET /1/now/stream`: the now result with every split, as Server-Sent Events, authenticated by the
- * credential headers or by `?token=` (a read token, for EventSource). `POST /1/now/token` issues
- * such a token. Streams do not count against the in-flight limit; they have their own.
+ * credential headers or by `?token=` (a read token from `POST /1/now/token`, for EventSource).
+ * Streams do not count against the in-flight limit; they have their own.
  */
-export function registerNowStreamRoutes(app: FastifyInstance, options: NowStreamRouteOptions): void {
-  const { store, accounts, region, hub, clock } = options;
+export const nowStreamRoute: Route = {
+  paths: {
+    [PATH]: {
+      get: {
+        operationId: 'nowStream',
+        summary: 'The now result, live, as Server-Sent Events (activenow extension)',
+        description:
+          'Each event is one `data:` line holding the body `POST /1/now.json` answers with every split and the timeline (schema NowResponse), sent when it changes; `: keep-alive` comments every 15 s while nothing does. Authenticated by the credential headers or by `?token=` from `POST /1/now/token`. Streams count against their own limit per account, not the in-flight one.',
+        tags: ['activenow extensions'],
+        security: [...CREDENTIALS_SECURITY, { readToken: [] }],
+        parameters: [ref('parameters', 'StreamAccountId')],
+        responses: {
+          200: {
+            description: 'The stream (`text/event-stream`). Each `data:` line is a NowResponse as JSON.',
+            headers: withRequestId,
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                examples: {
+                  stream: {
+                    value:
+                      'data: {"status":"success","count":2,"user_type":{"new":2,"returning":0},…}\n\n: keep-alive\n\n',
+                  },
+                },
+              },
+            },
+          },
+        },
+        errors: [...STORE, ...CREDENTIALS, 'invalidReadToken', 'tooManyStreams'],
+      },
+    },
+  },
+  register(app, { store, accounts, region, hub, clock }) {
+    app.get(PATH, async (request, reply) => {
+      assertReady(store);
+      const token = (request.query as Record<string, unknown> | undefined)?.token;
+      const account =
+        token === undefined
+          ? await authenticate(request.headers, accounts, region)
+          : await accountOfReadToken(token, request.headers[ACCOUNT_ID_HEADER]);
+      hub.assertRoom(account);
+      reply.hijack();
+      hub.open(account, reply.raw);
+    });
 
-  app.post('/1/now/token', { onRequest: options.guard }, async (request, reply) => {
-    parseBody(emptyBodySchema, request.body);
-    const account = accountOf(request);
-    const token = issueReadToken(await accounts.readTokenKey(), account, clock() + READ_TOKEN_TTL_SECONDS);
-    return reply
-      .header('cache-control', 'no-store')
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify({ status: 'success', token, expires_in: READ_TOKEN_TTL_SECONDS }));
-  });
-
-  app.get('/1/now/stream', async (request, reply) => {
-    assertReady(store);
-    const token = (request.query as Record<string, unknown> | undefined)?.token;
-    const account =
-      token === undefined
-        ? await authenticate(request.headers, accounts, region)
-        : await accountOfReadToken(token, request.headers[ACCOUNT_ID_HEADER]);
-    hub.assertRoom(account);
-    reply.hijack();
-    hub.open(account, reply.raw);
-  });
-
-  /** The account a read token opens; an account id header, if any, must name the same account. */
-  async function accountOfReadToken(token: unknown, idHeader: unknown): Promise<string> {
-    if (typeof token !== 'string') throw new ApiError('invalidReadToken');
-    const account = verifyReadToken(await accounts.readTokenKey(), token, clock());
-    if (idHeader !== undefined && (typeof idHeader !== 'string' || idHeader.trim() !== account)) {
-      throw new ApiError('invalidReadToken');
+    /** The account a read token opens; an account id header, if any, must name the same account. */
+    async function accountOfReadToken(token: unknown, idHeader: unknown): Promise<string> {
+      if (typeof token !== 'string') throw new ApiError('invalidReadToken');
+      const account = verifyReadToken(await accounts.readTokenKey(), token, clock());
+      if (idHeader !== undefined && (typeof idHeader !== 'string' || idHeader.trim() !== account)) {
+        throw new ApiError('invalidReadToken');
+      }
+      // A token outlives nothing: a deleted account, or one moved to another region, is refused.
+      const found = account === undefined ? undefined : await accounts.get(account);
+      if (account === undefined || found === undefined || found.region !== region) {
+        throw new ApiError('invalidReadToken');
+      }
+      return account;
     }
-    // A token outlives nothing: a deleted account, or one moved to another region, is refused.
-    const found = account === undefined ? undefined : await accounts.get(account);
-    if (account === undefined || found === undefined || found.region !== region) {
-      throw new ApiError('invalidReadToken');
-    }
-    return account;
-  }
-}
+  },
+};

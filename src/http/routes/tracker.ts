@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { matchesAny, strongEtag } from '../etag.js';
+import { allowAnyOrigin, fileOperation, fileResponses } from '../operation-docs.js';
+import type { Route } from '../route.js';
 
 /**
  * The browser tracker: `src/web/activenow.js` beside `src/http/` in the sources, `dist/web/` beside
@@ -24,27 +25,47 @@ export function loadTrackerScript(file: string = TRACKER_FILE): TrackerScript {
   return { body, etag: strongEtag(body) };
 }
 
+const PATH = '/activenow.js';
+
 /**
  * `GET /activenow.js` (and `HEAD`): the tracker, read once when the app is built. Public: any site may
  * embed it, so no authentication, and CORS and CORP let pages with strict policies load it too.
  */
-export function registerTrackerRoute(
-  app: FastifyInstance,
-  script: TrackerScript = loadTrackerScript(),
-): void {
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/activenow.js',
-    handler: async (request, reply) => {
-      reply.headers({
-        etag: script.etag,
-        'cache-control': CACHE_CONTROL,
-        'access-control-allow-origin': '*',
-        'cross-origin-resource-policy': 'cross-origin',
-        'x-content-type-options': 'nosniff',
-      });
-      if (matchesAny(request.headers['if-none-match'], script.etag)) return reply.code(304).send();
-      return reply.type('application/javascript; charset=utf-8').send(script.body);
+export const trackerRoute: Route = {
+  paths: {
+    [PATH]: {
+      get: fileOperation(
+        'trackerScript',
+        'The browser tracker script',
+        'application/javascript',
+        allowAnyOrigin,
+      ),
+      head: {
+        ...fileOperation(
+          'trackerScriptHead',
+          'The tracker script headers, without the body',
+          'application/javascript',
+        ),
+        responses: fileResponses('application/javascript', 'The headers of GET, no body.', {}, null),
+      },
     },
-  });
-}
+  },
+  register(app) {
+    const script = loadTrackerScript();
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: PATH,
+      handler: async (request, reply) => {
+        reply.headers({
+          etag: script.etag,
+          'cache-control': CACHE_CONTROL,
+          'access-control-allow-origin': '*',
+          'cross-origin-resource-policy': 'cross-origin',
+          'x-content-type-options': 'nosniff',
+        });
+        if (matchesAny(request.headers['if-none-match'], script.etag)) return reply.code(304).send();
+        return reply.type('application/javascript; charset=utf-8').send(script.body);
+      },
+    });
+  },
+};

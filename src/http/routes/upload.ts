@@ -1,39 +1,115 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { parseRecords, type RecordFailure } from '../../ingest/clevertap-records.js';
+import { z } from 'zod';
+import { uploadRecordSchema } from '../../ingest/clevertap-record-schema.js';
+import { parseRecords } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
 import { ApiError } from '../../model/api-errors.js';
+import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
-import type { Store } from '../../store/store.js';
+import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse, ref } from '../operation-docs.js';
 import { accountOf } from '../request-account.js';
+import type { Route } from '../route.js';
 
-export interface UploadRouteOptions {
-  /** Authenticates and admits the request before its body is read. */
-  readonly guard: onRequestAsyncHookHandler;
-  readonly store: Store;
-  readonly clock: () => number;
-  /** Told what was stored (not on dry runs): records processed and those refused. */
-  readonly onStored?: (processed: number, unprocessed: readonly RecordFailure[]) => void;
-}
+/** Describes the body `recordsOf` reads (the records are parsed by hand: see uploadRecordSchema). */
+export const uploadRequestSchema = z
+  .looseObject({
+    d: z.array(uploadRecordSchema).max(MAX_RECORDS_PER_UPLOAD),
+  })
+  .meta({ description: 'Other top-level keys are ignored.' });
+
+export const recordFailureSchema = z.strictObject({
+  status: z.literal('fail'),
+  code: z.literal(Object.values(RECORD_ERRORS).map((entry) => entry.code)),
+  error: z
+    .string()
+    .meta({ description: 'The code\'s message, then ". Skipped record number : N" (N from 1).' }),
+  record: z.string().meta({ description: 'The failed record as a JSON string.' }),
+});
+
+export const uploadResponseSchema = z.strictObject({
+  status: z.literal('success'),
+  processed: z.int().nonnegative().meta({ description: 'Valid records, events and profiles.' }),
+  unprocessed: z.array(recordFailureSchema),
+});
+
+const PATH = '/1/upload';
+
+const EXAMPLE = {
+  d: [
+    {
+      identity: 'u1',
+      type: 'event',
+      evtName: 'App Launched',
+      ts: 1764145200,
+      evtData: {},
+      session: { source: 'Push', browser: 'App', os: 'Android', device: 'Mobile' },
+    },
+    { identity: 'u2', type: 'profile', profileData: { Name: 'Ada' } },
+  ],
+};
 
 /**
  * `POST /1/upload`: CleverTap events and profiles. Invalid records are reported one by one in
  * `unprocessed` and skipped; the valid ones are stored before the 200 is sent (not with ?dryRun=1).
  */
-export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOptions): void {
-  app.post('/1/upload', { onRequest: options.guard }, async (request, reply) => {
-    const dryRun = parseDryRun(request.query);
-    const records = recordsOf(request.body);
-    const at = options.clock();
-    const { activities, processed, unprocessed } = parseRecords(records, at, { deriveSession });
-    if (!dryRun) {
-      if (activities.length > 0) await options.store.record(accountOf(request), activities, at);
-      options.onStored?.(processed, unprocessed);
-    }
-    return reply
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify({ status: 'success', processed, unprocessed }));
-  });
-}
+export const uploadRoute: Route = {
+  paths: {
+    [PATH]: {
+      post: {
+        operationId: 'upload',
+        summary: 'Upload events and profiles (CleverTap Upload Events/Profiles)',
+        description: `At most ${MAX_RECORDS_PER_UPLOAD} records. Answered 200 whenever the request itself is valid: invalid records are listed in \`unprocessed\` with their code and skipped. A 200 means every processed record is stored; re-sending an event changes no distinct count, so a request that failed with 5xx can be retried.`,
+        tags: ['Real-Time Counts'],
+        security: CREDENTIALS_SECURITY,
+        parameters: [ref('parameters', 'dryRun')],
+        requestBody: jsonBody('UploadRequest', { events: EXAMPLE }),
+        responses: {
+          200: jsonResponse('Records processed; the failed ones, each with its code.', 'UploadResponse', {
+            status: 'success',
+            processed: 1,
+            unprocessed: [
+              {
+                status: 'fail',
+                code: 523,
+                error: 'Missing identity. Skipped record number : 2',
+                record: '{"type":"event","evtName":"x"}',
+              },
+            ],
+          }),
+        },
+        errors: [
+          ...GUARD,
+          ...JSON_BODY,
+          'bodyTooLarge',
+          'bodyNotObject',
+          'recordsMissing',
+          'tooManyRecords',
+          'invalidParameter',
+        ],
+      },
+    },
+  },
+  schemas: () => ({
+    UploadRequest: uploadRequestSchema,
+    UploadRecord: uploadRecordSchema,
+    UploadResponse: uploadResponseSchema,
+    RecordFailure: recordFailureSchema,
+  }),
+  register(app, { guard, store, clock, metrics }) {
+    app.post(PATH, { onRequest: guard }, async (request, reply) => {
+      const dryRun = parseDryRun(request.query);
+      const records = recordsOf(request.body);
+      const at = clock();
+      const { activities, processed, unprocessed } = parseRecords(records, at, { deriveSession });
+      if (!dryRun) {
+        if (activities.length > 0) await store.record(accountOf(request), activities, at);
+        metrics.countUpload(processed, unprocessed);
+      }
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ status: 'success', processed, unprocessed }));
+    });
+  },
+};
 
 function recordsOf(body: unknown): readonly unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
