@@ -3,6 +3,7 @@ import { parseStore, STORE_FORMS, type StoreConfig } from './composition-root.js
 import {
   DEFAULT_CONNECTION_LIMITS,
   DEFAULT_DATA_DIR,
+  DEFAULT_DURABILITY,
   DEFAULT_HORIZON_SECONDS,
   DEFAULT_HOST,
   DEFAULT_LOG_LEVEL,
@@ -56,7 +57,7 @@ const serveFields = z.object({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   store: storeSchema.prefault(DEFAULT_STORE),
   region: region.default(DEFAULT_REGION),
-  durability: z.enum(['process', 'full']).default('process'),
+  durability: z.enum(['process', 'full']).default(DEFAULT_DURABILITY),
   demo: z.stringbool().or(z.boolean()).default(false),
   maxBodyBytes: positiveInt(MAX_BODY_BYTES_LIMIT).default(DEFAULT_MAX_BODY_BYTES),
   maxInFlight: positiveInt(10_000).default(DEFAULT_MAX_IN_FLIGHT),

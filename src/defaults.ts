@@ -12,6 +12,8 @@ export const DEFAULT_DATA_DIR = './activenow-data';
 /** `--store`: the backend; the embedded one needs nothing installed. */
 export const DEFAULT_STORE = 'embedded';
 export const DEFAULT_REGION = 'eu1';
+/** `process` survives the process being killed; `full` also a power loss (docs/operations.md). */
+export const DEFAULT_DURABILITY = 'process';
 
 // Counting (docs/semantics.md).
 /** Activity kept, seconds: at least the timeline's 30 minutes, at most the largest window. */

@@ -1,23 +1,7 @@
 import type { Command } from 'commander';
 import { openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
-import {
-  DEFAULT_CONNECTION_LIMITS,
-  DEFAULT_HORIZON_SECONDS,
-  DEFAULT_HOST,
-  DEFAULT_LOG_LEVEL,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_HITS_PER_SECOND,
-  DEFAULT_MAX_IN_FLIGHT,
-  DEFAULT_MAX_STREAMS,
-  DEFAULT_METRICS_TOP_ACCOUNTS,
-  DEFAULT_PAGE_CACHE_MIB,
-  DEFAULT_PORT,
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  DEFAULT_VALUE_CAP,
-  MAX_HORIZON_SECONDS,
-  MIN_HORIZON_SECONDS,
-} from '../defaults.js';
+import * as defaults from '../defaults.js';
 import { buildApp, systemClock } from '../http/app.js';
 import type { Backend } from '../store/backend.js';
 import { type Demo, startDemo } from './demo.js';
@@ -29,31 +13,34 @@ const MAINTENANCE_INTERVAL_MS = 1000;
 
 export function registerServeCommand(program: Command): void {
   addStorageOptions(program.command('serve').description('serve the API'))
-    .option('--port <port>', `port to listen on (default ${DEFAULT_PORT})`)
-    .option('--host <host>', `address to listen on (default ${DEFAULT_HOST})`)
-    .option('--durability <mode>', 'process | full (default process)')
+    .option('--port <port>', `port to listen on (default ${defaults.DEFAULT_PORT})`)
+    .option('--host <host>', `address to listen on (default ${defaults.DEFAULT_HOST})`)
+    .option('--durability <mode>', `process | full (default ${defaults.DEFAULT_DURABILITY})`)
     .option('--demo', 'also run a demo account with simulated traffic')
-    .option('--max-body-bytes <n>', `largest request body (default ${DEFAULT_MAX_BODY_BYTES})`)
+    .option('--max-body-bytes <n>', `largest request body (default ${defaults.DEFAULT_MAX_BODY_BYTES})`)
     .option(
       '--max-in-flight <n>',
-      `requests in flight per account before 429 (default ${DEFAULT_MAX_IN_FLIGHT})`,
+      `requests in flight per account before 429 (default ${defaults.DEFAULT_MAX_IN_FLIGHT})`,
     )
     .option(
       '--max-hits-per-second <n>',
-      `browser hits per second and account before 429 (default ${DEFAULT_MAX_HITS_PER_SECOND})`,
+      `browser hits per second and account before 429 (default ${defaults.DEFAULT_MAX_HITS_PER_SECOND})`,
     )
     .option(
       '--max-streams <n>',
-      `open /1/now/stream streams per account before 429 (default ${DEFAULT_MAX_STREAMS})`,
+      `open /1/now/stream streams per account before 429 (default ${defaults.DEFAULT_MAX_STREAMS})`,
     )
     .option(
       '--horizon-seconds <n>',
-      `seconds of activity kept, ${MIN_HORIZON_SECONDS}-${MAX_HORIZON_SECONDS} (default ${DEFAULT_HORIZON_SECONDS})`,
+      `seconds of activity kept, ${defaults.MIN_HORIZON_SECONDS}-${defaults.MAX_HORIZON_SECONDS} (default ${defaults.DEFAULT_HORIZON_SECONDS})`,
     )
-    .option('--value-cap <n>', `distinct values per dimension and account (default ${DEFAULT_VALUE_CAP})`)
+    .option(
+      '--value-cap <n>',
+      `distinct values per dimension and account (default ${defaults.DEFAULT_VALUE_CAP})`,
+    )
     .option(
       '--page-cache-mib <n>',
-      `SQLite page cache of the embedded store, MiB (default ${DEFAULT_PAGE_CACHE_MIB})`,
+      `SQLite page cache of the embedded store, MiB (default ${defaults.DEFAULT_PAGE_CACHE_MIB})`,
     )
     .option(
       '--max-requests-per-second <n>',
@@ -61,27 +48,27 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--request-timeout-ms <ms>',
-      `time to receive a whole request before 408, 0: none (default ${DEFAULT_CONNECTION_LIMITS.requestTimeoutMs})`,
+      `time to receive a whole request before 408, 0: none (default ${defaults.DEFAULT_CONNECTION_LIMITS.requestTimeoutMs})`,
     )
     .option(
       '--headers-timeout-ms <ms>',
-      `time to receive request headers before 408 (default ${DEFAULT_CONNECTION_LIMITS.headersTimeoutMs})`,
+      `time to receive request headers before 408 (default ${defaults.DEFAULT_CONNECTION_LIMITS.headersTimeoutMs})`,
     )
     .option(
       '--keep-alive-timeout-ms <ms>',
-      `idle keep-alive connections are closed after this (default ${DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs})`,
+      `idle keep-alive connections are closed after this (default ${defaults.DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs})`,
     )
     .option(
       '--connection-timeout-ms <ms>',
-      `connections silent this long are closed, 0: never (default ${DEFAULT_CONNECTION_LIMITS.connectionTimeoutMs})`,
+      `connections silent this long are closed, 0: never (default ${defaults.DEFAULT_CONNECTION_LIMITS.connectionTimeoutMs})`,
     )
     .option(
       '--max-header-bytes <n>',
-      `largest request line and headers before 400 (default ${DEFAULT_CONNECTION_LIMITS.maxHeaderBytes})`,
+      `largest request line and headers before 400 (default ${defaults.DEFAULT_CONNECTION_LIMITS.maxHeaderBytes})`,
     )
     .option(
       '--shutdown-timeout-ms <ms>',
-      `on SIGTERM/SIGINT, time left to requests in flight (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
+      `on SIGTERM/SIGINT, time left to requests in flight (default ${defaults.DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
     )
     .option(
       '--metrics-token <token>',
@@ -89,11 +76,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--metrics-top-accounts <n>',
-      `accounts shown in activenow_active_users, 0: none (default ${DEFAULT_METRICS_TOP_ACCOUNTS})`,
+      `accounts shown in activenow_active_users, 0: none (default ${defaults.DEFAULT_METRICS_TOP_ACCOUNTS})`,
     )
     .option(
       '--log-level <level>',
-      `fatal | error | warn | info | debug | trace | silent (default ${DEFAULT_LOG_LEVEL})`,
+      `fatal | error | warn | info | debug | trace | silent (default ${defaults.DEFAULT_LOG_LEVEL})`,
     )
     .action(async (flags: Record<string, unknown>) => {
       await serve(loadServeConfig({ flags, env: process.env }));

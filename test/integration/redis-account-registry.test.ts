@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountCredentials, AccountRegistry } from '../../src/accounts/account-registry.js';
+import { redisCommand } from '../../support/redis-servers.js';
 import {
-  type RedisAddress,
-  type RedisCluster,
-  type RedisServer,
-  redisCommand,
-  startRedisCluster,
-  startRedisServer,
-} from '../../support/redis-servers.js';
-import { describeWithRedis } from '../support/describe-with-redis.js';
-import {
-  clusterDeployment,
   connectRegistry,
+  describeEachRedisDeployment,
   flushAll,
   type RedisDeployment,
-  singleNode,
 } from '../support/redis-deployment.js';
 
 /**
@@ -168,35 +159,6 @@ function describeRedisSpecifics(name: string, deployment: RedisDeployment): void
   });
 }
 
-describeWithRedis('Redis account registry (single node)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  describeRedisSpecifics(
-    'single node',
-    singleNode(() => server),
-  );
-});
-
-describeWithRedis('Redis account registry (cluster)', () => {
-  let cluster: RedisCluster;
-  let masters: RedisAddress[];
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ masters: 3 });
-    masters = await cluster.masters();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  describeRedisSpecifics(
-    'cluster',
-    clusterDeployment(
-      () => cluster,
-      () => masters,
-    ),
-  );
+describeEachRedisDeployment('Redis account registry', (deployment, label) => {
+  describeRedisSpecifics(label, deployment);
 });
