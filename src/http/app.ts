@@ -1,3 +1,4 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
 import Fastify, { type FastifyInstance, LogController, type onRequestAsyncHookHandler } from 'fastify';
 import type { AccountRegistry } from '../accounts/account-registry.js';
 import {
@@ -8,7 +9,7 @@ import {
 } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
 import type { Store } from '../store/store.js';
-import { authenticate } from './authenticate.js';
+import { type AdmissionOptions, admit } from './admission.js';
 import { answerClientError, answerConnect } from './client-error.js';
 import { connectionOptions } from './connection-limits.js';
 import { errorHandler, sendError, toApiError } from './error-envelope.js';
@@ -17,13 +18,13 @@ import { registerJsonBodyParser } from './json-body-parser.js';
 import { type LogLevel, loggerOptions, logRequests } from './logging.js';
 import { AppMetrics } from './metrics.js';
 import { instrumentStore } from './metrics-store.js';
+import { NowFastLane } from './now-fast-lane.js';
 import { NowStreamHub, type NowStreamOptions } from './now-stream-hub.js';
 import { RateLimit } from './rate-limit.js';
 import { decorateRequestAccount } from './request-account.js';
 import { echoRequestId, requestIdGenerator } from './request-id.js';
 import { allowedMethods, METHODS, type PathOperations, type RouteContext } from './route.js';
 import { ROUTES } from './routes/index.js';
-import { assertReady } from './store-readiness.js';
 
 export interface AppOptions {
   readonly store: Store;
@@ -56,24 +57,32 @@ export function systemClock(): number {
 /** The HTTP application: routes, authentication, limits and the error envelope, nothing listening. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const clock = options.clock ?? systemClock;
+  const limits = connectionOptions({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
+  const requestId = requestIdGenerator();
+  // Made once the routes exist; until then (and where it declines a request) Fastify serves.
+  let nowFastLane: NowFastLane | undefined;
   const app = Fastify({
     logger: options.logLevel === undefined ? false : loggerOptions(options.logLevel),
     // Fastify's lines would log every request at info level; logRequests logs them at debug level.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: requestIdGenerator(),
+    genReqId: requestId,
     bodyLimit: options.maxBodyBytes,
     exposeHeadRoutes: false,
     // Fastify's own 503 while closing is not the envelope: the first hook below answers it.
     return503OnClosing: false,
     // Timeouts and header size; Host is not required there: the hook below answers the envelope.
-    ...connectionOptions({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits }),
+    ...limits,
+    serverFactory: (fastify) =>
+      httpServer(limits, (request, response) => {
+        if (nowFastLane?.take(request, response) !== true) fastify(request, response);
+      }),
     clientErrorHandler: answerClientError,
     // Requests Fastify refuses before routing (a path with broken percent-encoding) get the envelope too.
     frameworkErrors: (error, _request, reply) => sendError(reply, toApiError(error, options.maxBodyBytes)),
   });
   app.server.on('connect', answerConnect);
   echoRequestId(app);
-  logRequests(app);
+  const logsEveryRequest = logRequests(app);
   // Set when close begins: requests still arriving on open connections are shed with the envelope.
   let closing = false;
   app.addHook('onRequest', (request, _reply, done) => {
@@ -99,18 +108,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
   metrics.observeRequests(app);
   const store = instrumentStore(options.store, metrics);
 
-  const inFlight = new InFlightLimit(options.maxInFlight);
-  const requestRate =
-    options.maxRequestsPerSecond === undefined ? undefined : new RateLimit(options.maxRequestsPerSecond);
-  // Runs before the body is read, so requests without valid credentials cost no parsing.
+  const admission: AdmissionOptions = {
+    store,
+    accounts: options.accounts,
+    region: options.region,
+    inFlight: new InFlightLimit(options.maxInFlight),
+    requestRate:
+      options.maxRequestsPerSecond === undefined ? undefined : new RateLimit(options.maxRequestsPerSecond),
+  };
   const guard: onRequestAsyncHookHandler = async (request, reply) => {
-    assertReady(store);
-    request.account = await authenticate(request.headers, options.accounts, options.region);
-    if (requestRate !== undefined && !requestRate.take(request.account)) {
-      throw new ApiError('tooManyRequests', {}, { 'retry-after': '1' });
-    }
-    const release = inFlight.acquire(request.account);
-    reply.raw.once('close', release);
+    request.account = await admit(admission, request.headers, reply.raw);
   };
 
   const hub = new NowStreamHub(store, clock, options.nowStream, (error) =>
@@ -143,7 +150,27 @@ export function buildApp(options: AppOptions): FastifyInstance {
       refuseOtherMethods(app, url, operations);
     }
   }
+  // Its requests would miss the per-request log lines: with those on, Fastify serves them all.
+  if (!logsEveryRequest) {
+    nowFastLane = new NowFastLane({
+      admission,
+      context,
+      metrics,
+      requestId,
+      closing: () => closing,
+      log: app.log,
+    });
+  }
   return app;
+}
+
+/** The HTTP server Fastify would make with these limits, with `listener` in front of it. */
+function httpServer(limits: ReturnType<typeof connectionOptions>, listener: RequestListener): Server {
+  const server = createServer(limits.http, listener);
+  server.keepAliveTimeout = limits.keepAliveTimeout;
+  server.requestTimeout = limits.requestTimeout;
+  server.setTimeout(limits.connectionTimeout);
+  return server;
 }
 
 /** Known paths answer the methods they have no operation for with 405 and an Allow header, not 404. */

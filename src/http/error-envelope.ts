@@ -15,17 +15,16 @@ export const errorEnvelopeSchema = z.strictObject({
   }),
 });
 
+/** The Content-Type of every JSON answer. */
+export const JSON_UTF8 = 'application/json; charset=utf-8';
+
 /** The body of every error response: HTTP status = code. */
 export function envelope(error: ApiError): string {
   return JSON.stringify({ status: 'fail', error: error.message, code: error.status });
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
-  return reply
-    .code(error.status)
-    .headers(error.headers)
-    .type('application/json; charset=utf-8')
-    .send(envelope(error));
+  return reply.code(error.status).headers(error.headers).type(JSON_UTF8).send(envelope(error));
 }
 
 /** Maps anything thrown while handling a request to the catalogue, once, for every route. */

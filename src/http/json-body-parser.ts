@@ -10,6 +10,9 @@ import { ApiError } from '../model/api-errors.js';
  */
 export const MAX_JSON_DEPTH = 128;
 
+/** `application/json`, with any parameters. */
+export const JSON_CONTENT_TYPE = /^application\/json(\s*;.*)?$/i;
+
 /**
  * Parses `application/json` bodies (any parameters): rejects bytes that are not UTF-8 instead of
  * replacing them, and `__proto__` / `constructor.prototype` keys instead of letting them through.
@@ -17,7 +20,7 @@ export const MAX_JSON_DEPTH = 128;
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, parseJsonBody);
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parseJsonBody);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, refuseUnlessEmpty);
 }
 
@@ -50,7 +53,8 @@ export function parseJsonBody(
   done(null, value);
 }
 
-function decodeJson(bytes: Buffer): unknown {
+/** The value of a JSON body, undefined for none; invalidEncoding or invalidJson when it is not one. */
+export function decodeJson(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   if (!isUtf8(bytes)) throw new ApiError('invalidEncoding');
   if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) throw new ApiError('invalidJson');

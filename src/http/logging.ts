@@ -41,11 +41,12 @@ function withoutQuery(url: string): string {
 /**
  * One line per request at debug level (method, path without query, route, status, ms), off at the
  * default level, where the hook is not even installed: the line would cost more than a small request.
+ * True when it is installed.
  * Failures answered 5xx are logged at error level by the error handler.
  */
-export function logRequests(app: FastifyInstance): void {
+export function logRequests(app: FastifyInstance): boolean {
   // The level is set once, at start.
-  if (app.log.level !== 'debug' && app.log.level !== 'trace') return;
+  if (app.log.level !== 'debug' && app.log.level !== 'trace') return false;
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
       {
@@ -59,4 +60,5 @@ export function logRequests(app: FastifyInstance): void {
     );
     done();
   });
+  return true;
 }

@@ -56,6 +56,7 @@ export class AppMetrics {
   private uploadAccepted = 0;
   private readonly uploadRejected = new Map<number, number>();
   private hitsAccepted = 0;
+  private fastLaneRequests = 0;
   private readonly hitsRejected = new Map<number, number>();
   /** Account → the latest time (epoch seconds) it recorded activity through this app. */
   private readonly recentAccounts = new Map<string, number>();
@@ -105,6 +106,15 @@ export class AppMetrics {
         for (const [code, n] of this.hitsRejected) rejected.inc({ route: COLLECT_ROUTE, code }, n);
       },
     });
+    const fastLane = new Counter({
+      name: 'activenow_http_fast_lane_requests_total',
+      help: 'POST /1/now.json requests served by the fast lane; the others (chunked bodies, HTTP/1.0, …) by the framework',
+      registers,
+      collect: () => {
+        fastLane.reset();
+        fastLane.inc(this.fastLaneRequests);
+      },
+    });
     const streams: Gauge = new Gauge({
       name: 'activenow_now_streams_open',
       help: 'Open /1/now/stream streams on this server',
@@ -132,21 +142,28 @@ export class AppMetrics {
     return this.registry.contentType;
   }
 
-  /** Counts every answered request; registered once per app. */
+  /** Counts every request Fastify answers; registered once per app. */
   observeRequests(app: FastifyInstance): void {
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-      const status = reply.statusCode;
-      this.requests.inc({ method: request.method, route, status });
-      if (route !== STREAM_ROUTE || status !== 200) {
-        this.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-      }
-      if (route === COLLECT_ROUTE && request.method === 'POST') {
-        if (status === 202) this.hitsAccepted++;
-        else if (status >= 400) increment(this.hitsRejected, status);
-      }
+      this.countRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
+  }
+
+  /** One answered request: its route pattern, status, and seconds from its arrival to its end. */
+  countRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status });
+    if (route !== STREAM_ROUTE || status !== 200) this.latency.observe({ method, route }, seconds);
+    if (route === COLLECT_ROUTE && method === 'POST') {
+      if (status === 202) this.hitsAccepted++;
+      else if (status >= 400) increment(this.hitsRejected, status);
+    }
+  }
+
+  /** A request the fast lane answered (also counted by countRequest). */
+  countFastLaneRequest(): void {
+    this.fastLaneRequests++;
   }
 
   /** What parseRecords made of one stored upload. */

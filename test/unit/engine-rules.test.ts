@@ -100,6 +100,36 @@ describe.each(implementations)('%s', (_name, engineWith) => {
     });
   });
 
+  describe('the same question asked again', () => {
+    it('is answered from the state after every change: records in the same second, time moving', () => {
+      const engine = engineWith({});
+      const question = q(300, { userType: true, splits: ['browser'] });
+      engine.record([act('u1', T0, { browser: 'Chrome' })], T0);
+      expect(engine.query(question, T0)).toMatchObject({ count: 1, splits: { browser: [['Chrome', 1]] } });
+      // Same second, same question: u2 arrives and u1 moves to Safari.
+      engine.record([act('u2', T0, { browser: 'Chrome' }), act('u1', T0, { browser: 'Safari' })], T0);
+      expect(engine.query(question, T0)).toMatchObject({
+        count: 2,
+        userType: { new: 2, returning: 0 },
+        splits: {
+          browser: [
+            ['Chrome', 1],
+            ['Safari', 1],
+          ],
+        },
+      });
+      // Asked again with nothing in between: the same answer.
+      expect(engine.query(question, T0)).toEqual(engine.query(question, T0));
+      // Another shape in the same state is its own answer.
+      expect(engine.query(q(300), T0)).toEqual({ count: 2, splits: {} });
+      // Time moves: (T0+1, T0+301] no longer holds T0.
+      expect(engine.query(question, T0 + 300)).toMatchObject({
+        count: 0,
+        userType: { new: 0, returning: 0 },
+      });
+    });
+  });
+
   describe('horizon', () => {
     it('ignores an activity with ts <= clock - H except for first-seen (H = 1800)', () => {
       const engine = engineWith({ horizonSeconds: 1800 });

@@ -7,11 +7,12 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { DIMENSIONS } from '../../protocol/dimensions.js';
+import { JSON_UTF8 } from '../error-envelope.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse } from '../operation-docs.js';
 import { renderNow } from '../render-now.js';
 import { accountOf } from '../request-account.js';
 import { parseBody } from '../request-body.js';
-import type { Route } from '../route.js';
+import type { Route, RouteContext } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 
@@ -107,7 +108,20 @@ export const nowResponseSchema = z.strictObject({
     .meta({ description: 'activenow extension: oldest minute first, the current partial minute last.' }),
 });
 
-const PATH = '/1/now.json';
+export const NOW_PATH = '/1/now.json';
+const PATH = NOW_PATH;
+
+/**
+ * The body answering `query` for `account`: what the route sends, and what the fast lane sends for
+ * the same request (now-fast-lane.ts).
+ */
+export async function answerNow(
+  context: Pick<RouteContext, 'store' | 'clock'>,
+  account: string,
+  query: NowQuery,
+): Promise<string> {
+  return renderNow(await context.store.now(account, query, context.clock()));
+}
 
 /** `POST /1/now.json`: distinct active users now, with the splits asked for. */
 export const nowRoute: Route = {
@@ -152,11 +166,10 @@ export const nowRoute: Route = {
     NowRequest: nowRequestSchema(horizonSeconds),
     NowResponse: nowResponseSchema,
   }),
-  register(app, { guard, store, horizonSeconds, clock }) {
-    app.post(PATH, { onRequest: guard }, async (request, reply) => {
-      const query = parseNowRequest(request.body, horizonSeconds);
-      const result = await store.now(accountOf(request), query, clock());
-      return reply.type('application/json; charset=utf-8').send(renderNow(result));
+  register(app, context) {
+    app.post(PATH, { onRequest: context.guard }, async (request, reply) => {
+      const query = parseNowRequest(request.body, context.horizonSeconds);
+      return reply.type(JSON_UTF8).send(await answerNow(context, accountOf(request), query));
     });
   },
 };

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import { ApiError } from '../model/api-errors.js';
+import type { NowQuery } from '../model/now-query.js';
+import { type AdmissionOptions, admit } from './admission.js';
+import { envelope, JSON_UTF8, toApiError } from './error-envelope.js';
+import { decodeJson, JSON_CONTENT_TYPE } from './json-body-parser.js';
+import type { AppMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
+import type { RouteContext } from './route.js';
+import { answerNow, NOW_PATH, parseNowRequest } from './routes/now.js';
+
+/** Distinct request bodies whose query is remembered; more start over. */
+const MAX_REMEMBERED_BODIES = 256;
+const DIGITS = /^[0-9]+$/;
+
+export interface NowFastLaneOptions {
+  readonly admission: AdmissionOptions;
+  readonly context: Pick<RouteContext, 'store' | 'clock' | 'horizonSeconds' | 'maxBodyBytes'>;
+  readonly metrics: AppMetrics;
+  /** The app's request ids, so that ids stay unique across both paths. */
+  readonly requestId: (request: IncomingMessage) => string;
+  /** True once the app is closing: Fastify then sheds requests with the envelope. */
+  readonly closing: () => boolean;
+  readonly log: FastifyBaseLogger;
+}
+
+/**
+ * `POST /1/now.json` served straight from node:http: the same admission, body checks, query and
+ * answer as the Fastify route (they share admit, decodeJson, parseNowRequest and answerNow), the same
+ * headers and envelopes, without the framework's per-request work (routing, hooks, reply objects),
+ * which costs more than the answer itself. Only the plain case takes this lane: anything else (another
+ * path or method, a query string, HTTP/1.0, no Host, another Content-Type, a chunked or empty or
+ * too large body, the app closing) is left to Fastify, which answers it as always. A body seen before
+ * skips parsing: its query is remembered by its bytes.
+ */
+export class NowFastLane {
+  private readonly queries = new Map<string, NowQuery>();
+
+  constructor(private readonly options: NowFastLaneOptions) {}
+
+  /** Serves `request` and returns true, or returns false and leaves it to Fastify. */
+  take(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== 'POST' || request.url !== NOW_PATH) return false;
+    const headers = request.headers;
+    const type = headers['content-type'];
+    const length = headers['content-length'];
+    if (
+      this.options.closing() ||
+      request.httpVersion !== '1.1' ||
+      headers.host === undefined ||
+      type === undefined ||
+      !JSON_CONTENT_TYPE.test(type) ||
+      length === undefined ||
+      !DIGITS.test(length) ||
+      headers['transfer-encoding'] !== undefined
+    ) {
+      return false;
+    }
+    const bytes = Number(length);
+    if (bytes === 0 || bytes > this.options.context.maxBodyBytes) return false;
+    void this.serve(request, response);
+    return true;
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const id = this.options.requestId(request);
+    response.setHeader(REQUEST_ID_HEADER, id);
+    let status: number;
+    // Fastify closes the connection after a body it could not parse (the client may send more).
+    let bodyUnreadable = false;
+    try {
+      const account = await admit(this.options.admission, request.headers, response);
+      const body = await bodyOf(request);
+      // Latin-1 maps each byte to one character: equal keys are equal bytes.
+      const key = body.toString('latin1');
+      let query = this.queries.get(key);
+      if (query === undefined) {
+        bodyUnreadable = true;
+        const value = decodeJson(body);
+        bodyUnreadable = false;
+        query = parseNowRequest(value, this.options.context.horizonSeconds);
+        if (this.queries.size >= MAX_REMEMBERED_BODIES) this.queries.clear();
+        this.queries.set(key, query);
+      }
+      send(response, 200, await answerNow(this.options.context, account, query), {});
+      status = 200;
+    } catch (error) {
+      // A request its client gave up on is answered to nobody, and counted nowhere, as in Fastify.
+      if (error instanceof RequestAborted || response.destroyed) return;
+      const apiError = toApiError(error, this.options.context.maxBodyBytes);
+      if (apiError.status >= 500 && !(error instanceof ApiError)) {
+        this.options.log.error({ reqId: id, err: error }, apiError.message);
+      }
+      const headers = bodyUnreadable ? { connection: 'close', ...apiError.headers } : apiError.headers;
+      send(response, apiError.status, envelope(apiError), headers);
+      status = apiError.status;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.options.metrics.countRequest('POST', NOW_PATH, status, seconds);
+    this.options.metrics.countFastLaneRequest();
+  }
+}
+
+class RequestAborted extends Error {}
+
+/** The whole body (its length was checked against the limit from Content-Length). */
+function bodyOf(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    request.once('close', () => {
+      if (!request.complete) reject(new RequestAborted('request aborted'));
+    });
+    request.once('error', () => reject(new RequestAborted('request aborted')));
+  });
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+): void {
+  response.writeHead(status, {
+    ...headers,
+    'content-type': JSON_UTF8,
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
