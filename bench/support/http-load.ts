@@ -21,6 +21,8 @@ export interface LoadOptions {
   readonly requests: readonly LoadRequest[];
   /** Connection k sends requests k, k + connections, k + 2 × connections, …, so all are used. */
   readonly partition?: boolean;
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  readonly rate?: number;
 }
 
 export interface LoadFigures {
@@ -30,7 +32,12 @@ export interface LoadFigures {
   readonly errors: number;
   /** The first few connection errors, for a reader to see what they were. */
   readonly errorSamples: readonly string[];
-  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly p99_9: number;
+    readonly max: number;
+  };
   /** Server CPU seconds per wall second over the run (1 = one core busy all the time). */
   readonly serverCpu: number;
   /** The same for this process, which runs autocannon. */
@@ -65,6 +72,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
         method: 'POST',
         headers: { ...options.headers },
         requests: shareOf(0),
+        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
         setupClient: options.partition
           ? (client) => {
               const k = connection++;
@@ -87,7 +95,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     non2xx: result.non2xx,
     errors: result.errors,
     errorSamples,
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    latencyMs: {
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      p99_9: result.latency.p99_9,
+      max: result.latency.max,
+    },
     serverCpu: (cpuSeconds(options.serverPid) - serverBefore) / wallSeconds,
     clientCpu: (client.user + client.system) / 1e6 / wallSeconds,
     wallSeconds,

@@ -3,5 +3,12 @@ export const TARGETS = {
   engine: { ingestPerSecond: 3_000_000, bytesPerUser: 100, queryMicros: 20 },
   recovery: { replayPerSecond: 2_000_000, durableToMemoryRatio: 0.8 },
   redis: { ingestPerSecond: 200_000, ratioToNaive: 8, queryP99Micros: 5000 },
-  http: { ingestPerCoreSecond: 1_000_000, nowToBareRatio: 0.9, nowP99Ms: 2 },
+  http: {
+    ingestPerCoreSecond: 1_000_000,
+    nowToBareRatio: 0.9,
+    nowP99Ms: 2,
+    nowP999Ms: 5,
+    /** The uploads running while now.json is measured a second time (mixed load). */
+    mixedUploadEventsPerSecond: 100_000,
+  },
 } as const;
