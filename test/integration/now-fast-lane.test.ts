@@ -181,6 +181,23 @@ describe('POST /1/now.json through the fast lane and through the framework', () 
     expect(fast.toString('latin1')).toMatch(/^HTTP\/1\.1 [245]\d\d /);
   });
 
+  it.each([
+    'application/json',
+    'APPLICATION/JSON',
+    'application/json;charset=utf-8',
+    'application/json ; charset=UTF-8',
+    'application/json;',
+    'application/json; foo="bar;baz"',
+    'application/json;;',
+    'application/json\tcharset=utf-8',
+  ])('answers the same bytes whatever the JSON Content-Type: %s', async (type) => {
+    const headers = { ...credentialsOf(server.account), 'X-Request-Id': REQUEST_ID, 'Content-Type': type };
+    const body = Buffer.from('{"device":true}');
+    const fast = await exchange(server.port, request(headers, body, 'content-length'));
+    const framework = await exchange(server.port, request(headers, body, 'chunked'));
+    expect(withoutDate(fast)).toBe(withoutDate(framework));
+  });
+
   it('answers a body it has seen before as the first time, and a different body anew', async () => {
     const headers = { ...JSON_TYPE, ...credentialsOf(server.account) };
     const answers: string[] = [];
