@@ -1,14 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { MAX_JSON_DEPTH } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
-
-/**
- * Deepest nesting of arrays and objects accepted (RFC 8259 §9 lets a parser set one). Far beyond
- * any CleverTap payload; it keeps code that walks a body recursively (JSON.stringify of a refused
- * record, for one) within the stack, where 100k nested arrays would throw and answer 500.
- */
-export const MAX_JSON_DEPTH = 128;
 
 /**
  * Parses `application/json` bodies (any parameters): rejects bytes that are not UTF-8 instead of
