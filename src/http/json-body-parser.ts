@@ -28,7 +28,7 @@ function refuseUnlessEmpty(
   else done(new ApiError('invalidContentType'));
 }
 
-/** A content-type parser of JSON bodies with the checks above, for any media type it is given. */
+/** A content-type parser of JSON bodies with decodeJsonBody's checks, for any media type it is given. */
 export function parseJsonBody(
   _request: unknown,
   body: string | Buffer,
@@ -36,7 +36,7 @@ export function parseJsonBody(
 ): void {
   let value: unknown;
   try {
-    value = decodeJson(body as Buffer);
+    value = decodeJsonBody(body as Buffer);
   } catch (error) {
     done(error as Error, undefined);
     return;
@@ -44,7 +44,11 @@ export function parseJsonBody(
   done(null, value);
 }
 
-function decodeJson(bytes: Buffer): unknown {
+/**
+ * The value of a JSON body: its checks in their order (UTF-8, nesting depth, syntax and prototype
+ * keys), each failure an ApiError. No bytes: undefined.
+ */
+export function decodeJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   if (!isUtf8(bytes)) throw new ApiError('invalidEncoding');
   if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) throw new ApiError('invalidJson');

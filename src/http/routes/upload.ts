@@ -111,7 +111,8 @@ export const uploadRoute: Route = {
   },
 };
 
-function recordsOf(body: unknown): readonly unknown[] {
+/** The request-level checks of the reference path, on the parsed body: its records. */
+export function recordsOf(body: unknown): readonly unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw body === undefined ? new ApiError('recordsMissing') : new ApiError('bodyNotObject');
   }
