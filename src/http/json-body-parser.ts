@@ -10,10 +10,31 @@ import { ApiError } from '../model/api-errors.js';
  * An empty body parses as undefined; routes decide what that means.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
+  registerBodyParsers(app, parseJsonBody);
+}
+
+/**
+ * The same Content-Types, but a JSON body is kept as its bytes (an empty one as undefined), for a
+ * route that reads them itself (`/1/upload`'s fast path) and calls decodeJsonBody when it needs the
+ * value the parser above would have given.
+ */
+export function registerJsonBodyBytes(app: FastifyInstance): void {
+  registerBodyParsers(app, keepBytes);
+}
+
+type BodyParser = (
+  request: unknown,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+) => void;
+
+function registerBodyParsers(app: FastifyInstance, json: BodyParser): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, parseJsonBody);
+  app.addContentTypeParser(/^application\/json(\s*;.*)?$/i, { parseAs: 'buffer' }, json);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, refuseUnlessEmpty);
 }
+
+const keepBytes: BodyParser = (_request, body, done) => done(null, body.length === 0 ? undefined : body);
 
 /**
  * Any other Content-Type, or none: a body of zero bytes is no body (as with Content-Length: 0,
