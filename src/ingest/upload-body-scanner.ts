@@ -291,13 +291,18 @@ export class JsonByteScanner {
 
   private string(cache: AsciiStringCache | undefined): string {
     const start = this.pos + 1;
+    const cached = cache?.find(this.bytes, start);
+    if (cached !== undefined) {
+      this.pos = start + cached.length + 1;
+      return cached;
+    }
     const end = this.scanString();
     this.pos = end + 1;
     if (this.escaped) return this.unescape(start, end);
     if (this.wide) return this.bytes.toString('utf8', start, end);
-    return cache === undefined
-      ? this.bytes.toString('latin1', start, end)
-      : cache.get(this.bytes, start, end);
+    const text = this.bytes.toString('latin1', start, end);
+    cache?.add(text, this.bytes, start);
+    return text;
   }
 
   /**
