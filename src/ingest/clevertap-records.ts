@@ -144,34 +144,32 @@ export class RecordChecker {
   }
 }
 
-/**
- * The fields of a record the rules read, each as JSON.parse would give it (undefined when absent).
- * A parsed record is one; so is the fast path's view, whose objects and arrays no rule looks into
- * stand in as empty ones, except `session`, a SessionFields.
- */
-export interface RecordFields {
-  type?: unknown;
-  identity?: unknown;
-  objectId?: unknown;
-  FBID?: unknown;
-  GPID?: unknown;
-  ts?: unknown;
-  evtName?: unknown;
-  evtData?: unknown;
-  profileData?: unknown;
-  session?: unknown;
-}
+/** Fields that may carry the user key, in the order they are looked at. */
+export const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
 
-/** The fields of a record's `session` the rules read, as in RecordFields. */
-export interface SessionFields {
-  source?: unknown;
-  browser?: unknown;
-  os?: unknown;
-  device?: unknown;
-  ua?: unknown;
-  referrer?: unknown;
-  url?: unknown;
-}
+/** The fields of a record the rules read. */
+export const RECORD_FIELDS = [
+  'type',
+  ...KEY_FIELDS,
+  'ts',
+  'evtName',
+  'evtData',
+  'profileData',
+  'session',
+] as const;
+
+/** The fields of a record's `session` the rules read. */
+export const SESSION_FIELDS = ['source', 'browser', 'os', 'device', 'ua', 'referrer', 'url'] as const;
+
+/**
+ * A record's RECORD_FIELDS, each as JSON.parse would give it (undefined when absent). A parsed
+ * record is one; so is the fast path's view, whose objects and arrays no rule looks into stand in
+ * as empty ones, except `session`, a SessionFields.
+ */
+export type RecordFields = { [Field in (typeof RECORD_FIELDS)[number]]?: unknown };
+
+/** A session's SESSION_FIELDS, as in RecordFields. */
+export type SessionFields = { [Field in (typeof SESSION_FIELDS)[number]]?: unknown };
 
 /** Checks one record, rules in docs/api.md's order (first failure wins); pushes its activity if any. */
 function parseRecord(
@@ -275,9 +273,6 @@ function activityOf(
 ): Activity {
   return { user, ts, sessionSource, browser, os, device };
 }
-
-/** Fields that may carry the user key, in the order they are looked at. */
-export const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
 
 /** The user key (first present identifier) or the error that rejects the record. */
 function userKeyOf(record: RecordFields): string | RecordError {

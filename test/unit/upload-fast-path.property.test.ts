@@ -5,7 +5,12 @@ import { Workload } from '../../bench/support/workload.js';
 import { MAX_JSON_DEPTH } from '../../src/defaults.js';
 import { decodeJsonBody } from '../../src/http/json-body-parser.js';
 import { recordsOf } from '../../src/http/routes/upload.js';
-import { type ParsedUpload, parseRecords } from '../../src/ingest/clevertap-records.js';
+import {
+  type ParsedUpload,
+  parseRecords,
+  RECORD_FIELDS,
+  SESSION_FIELDS,
+} from '../../src/ingest/clevertap-records.js';
 import { deriveSession } from '../../src/ingest/derive-session.js';
 import { parseUploadFast } from '../../src/ingest/upload-fast-path.js';
 import { ApiError } from '../../src/model/api-errors.js';
@@ -160,27 +165,8 @@ const telling = fc.constantFrom(
 );
 const numberText = fc.oneof(anyNumber, telling);
 
-/** Keys that records and sessions have, and others. */
-const KEYS = [
-  'd',
-  'type',
-  'identity',
-  'objectId',
-  'FBID',
-  'GPID',
-  'ts',
-  'evtName',
-  'evtData',
-  'profileData',
-  'session',
-  'source',
-  'browser',
-  'os',
-  'device',
-  'ua',
-  'referrer',
-  'url',
-];
+/** Keys that bodies, records and sessions have. */
+const KEYS = ['d', ...RECORD_FIELDS, ...SESSION_FIELDS];
 /** Keys secure-json-parse refuses or looks into, which the fast path leaves to the reference path. */
 const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype'];
 /** Any other text (fast-check's strings include those names now and then). */
