@@ -6,7 +6,7 @@ import type { AsciiStringCache } from './ascii-string-cache.js';
  * RFC 8259's grammar strictly as it goes, reads the scalars the record rules need as JSON.parse
  * would give them, and steps over everything else without building it. When it is not sure to
  * agree with the reference path (json-body-parser.ts: UTF-8 check, nesting depth, secure-json-parse)
- * — a syntax error, a `__proto__`, `constructor` or `prototype` key, nesting deeper than
+ * — a syntax error, a `__proto__` or `constructor` key, nesting deeper than
  * MAX_JSON_DEPTH — it throws NOT_HANDLED, and the caller hands the body to the reference path,
  * whose answer (an error or a result) is then the exact one.
  *
@@ -57,8 +57,11 @@ const ESCAPED: readonly (string | undefined)[] = Array.from(
     ({ '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' })[String.fromCharCode(b)],
 );
 
-/** Keys refused or not sure to be safe: secure-json-parse refuses `__proto__` and `constructor.prototype`. */
-const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
+/**
+ * Keys left to the reference path: secure-json-parse refuses `__proto__` anywhere, and `constructor`
+ * when its value is an object with a `prototype`; any `constructor` is left to it, whatever its value.
+ */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor'];
 
 /** 0–15 for a hexadecimal digit's byte, -1 for any other. */
 function hexValue(b: number): number {
@@ -127,6 +130,7 @@ export class KeyTable<Name extends string> {
 /** Objects whose members no rule reads: only the prototype keys are looked for. */
 const NO_KEYS = new KeyTable<never>([]);
 
+/** The cursor: one per parse at a time (`reset` starts the next). */
 export class JsonByteScanner {
   private bytes: Buffer = Buffer.alloc(0);
   /** The index of the next byte to read. */

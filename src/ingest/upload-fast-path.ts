@@ -41,11 +41,12 @@ export function parseUploadFast(
   return checker.result();
 }
 
-/** Nesting levels of the upload's parts, as the reference path counts them (the body is 1). */
+/** Nesting levels of the upload's parts, as the reference path counts them. */
 const BODY = 1;
-const RECORDS = 2;
+/** `d`'s array, or the value of another key of the body. */
+const BODY_MEMBER = 2;
 const RECORD = 3;
-const FIELD = 4;
+const RECORD_FIELD = 4;
 const SESSION_FIELD = 5;
 
 const BODY_KEYS = new KeyTable(['d']);
@@ -64,7 +65,7 @@ function readBody(checker: RecordChecker): void {
   if (scanner.beginObject(BODY)) {
     do {
       if (scanner.key(BODY_KEYS) === undefined) {
-        scanner.skip(RECORDS);
+        scanner.skip(BODY_MEMBER);
         continue;
       }
       // JSON.parse keeps the last `d`: rare enough to leave to the reference path.
@@ -78,7 +79,7 @@ function readBody(checker: RecordChecker): void {
 }
 
 function readRecords(checker: RecordChecker): void {
-  if (!scanner.beginArray(RECORDS)) return;
+  if (!scanner.beginArray(BODY_MEMBER)) return;
   let index = 0;
   do {
     if (index === MAX_RECORDS_PER_UPLOAD) throw NOT_HANDLED;
@@ -114,37 +115,37 @@ function readRecord(): RecordFields {
   do {
     switch (scanner.key(RECORD_KEYS)) {
       case 'type':
-        record.type = scanner.value(FIELD, repeated);
+        record.type = scanner.value(RECORD_FIELD, repeated);
         break;
       case 'identity':
-        record.identity = scanner.value(FIELD);
+        record.identity = scanner.value(RECORD_FIELD);
         break;
       case 'objectId':
-        record.objectId = scanner.value(FIELD);
+        record.objectId = scanner.value(RECORD_FIELD);
         break;
       case 'FBID':
-        record.FBID = scanner.value(FIELD);
+        record.FBID = scanner.value(RECORD_FIELD);
         break;
       case 'GPID':
-        record.GPID = scanner.value(FIELD);
+        record.GPID = scanner.value(RECORD_FIELD);
         break;
       case 'ts':
-        record.ts = scanner.value(FIELD);
+        record.ts = scanner.value(RECORD_FIELD);
         break;
       case 'evtName':
-        record.evtName = scanner.value(FIELD, repeated);
+        record.evtName = scanner.value(RECORD_FIELD, repeated);
         break;
       case 'evtData':
-        record.evtData = scanner.value(FIELD);
+        record.evtData = scanner.value(RECORD_FIELD);
         break;
       case 'profileData':
-        record.profileData = scanner.value(FIELD);
+        record.profileData = scanner.value(RECORD_FIELD);
         break;
       case 'session':
-        record.session = scanner.atObject() ? readSession() : scanner.value(FIELD);
+        record.session = scanner.atObject() ? readSession() : scanner.value(RECORD_FIELD);
         break;
       default:
-        scanner.skip(FIELD);
+        scanner.skip(RECORD_FIELD);
     }
   } while (scanner.nextMember());
   return record;
@@ -158,7 +159,7 @@ function readSession(): SessionFields {
   session.ua = undefined;
   session.referrer = undefined;
   session.url = undefined;
-  if (!scanner.beginObject(FIELD)) return session;
+  if (!scanner.beginObject(RECORD_FIELD)) return session;
   do {
     switch (scanner.key(SESSION_KEYS)) {
       case 'source':
