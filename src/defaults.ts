@@ -29,6 +29,13 @@ export { DEFAULT_MAX_BODY_BYTES } from './protocol/upload-limits.js';
 export const MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024;
 /** Largest `/1/collect` body (fixed): a hit is a few short fields and two URLs. */
 export const MAX_HIT_BYTES = 16 * 1024;
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body (fixed; RFC 8259 §9 lets a parser
+ * set one; deeper → 400 invalid JSON). Far beyond any CleverTap payload; it keeps code that walks a
+ * body recursively (JSON.stringify of a refused record, the upload fast path) within the stack,
+ * where 100k nested arrays would throw and answer 500.
+ */
+export const MAX_JSON_DEPTH = 128;
 /** Requests in progress per account. */
 export const DEFAULT_MAX_IN_FLIGHT = 15;
 /** Browser hits accepted per second and account on average (bursts up to twice). */

@@ -1,14 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { MAX_JSON_DEPTH } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
-
-/**
- * Deepest nesting of arrays and objects accepted (RFC 8259 §9 lets a parser set one). Far beyond
- * any CleverTap payload; it keeps code that walks a body recursively (JSON.stringify of a refused
- * record, for one) within the stack, where 100k nested arrays would throw and answer 500.
- */
-export const MAX_JSON_DEPTH = 128;
 
 /** `application/json`, with any parameters. */
 export const JSON_CONTENT_TYPE = /^application\/json(\s*;.*)?$/i;
@@ -19,10 +13,31 @@ export const JSON_CONTENT_TYPE = /^application\/json(\s*;.*)?$/i;
  * An empty body parses as undefined; routes decide what that means.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
+  registerBodyParsers(app, parseJsonBody);
+}
+
+/**
+ * The same Content-Types, but a JSON body is kept as its bytes (an empty one as undefined), for a
+ * route that reads them itself (`/1/upload`'s fast path) and calls decodeJsonBody when it needs the
+ * value the parser above would have given.
+ */
+export function registerJsonBodyBytes(app: FastifyInstance): void {
+  registerBodyParsers(app, keepBytes);
+}
+
+type BodyParser = (
+  request: unknown,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+) => void;
+
+function registerBodyParsers(app: FastifyInstance, json: BodyParser): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parseJsonBody);
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, json);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, refuseUnlessEmpty);
 }
+
+const keepBytes: BodyParser = (_request, body, done) => done(null, body.length === 0 ? undefined : body);
 
 /**
  * Any other Content-Type, or none: a body of zero bytes is no body (as with Content-Length: 0,
@@ -37,7 +52,7 @@ function refuseUnlessEmpty(
   else done(new ApiError('invalidContentType'));
 }
 
-/** A content-type parser of JSON bodies with the checks above, for any media type it is given. */
+/** A content-type parser of JSON bodies with decodeJsonBody's checks, for any media type it is given. */
 export function parseJsonBody(
   _request: unknown,
   body: string | Buffer,
@@ -45,7 +60,7 @@ export function parseJsonBody(
 ): void {
   let value: unknown;
   try {
-    value = decodeJson(body as Buffer);
+    value = decodeJsonBody(body as Buffer);
   } catch (error) {
     done(error as Error, undefined);
     return;
@@ -53,8 +68,11 @@ export function parseJsonBody(
   done(null, value);
 }
 
-/** The value of a JSON body, undefined for none; invalidEncoding or invalidJson when it is not one. */
-export function decodeJson(bytes: Buffer): unknown {
+/**
+ * The value of a JSON body: its checks in their order (UTF-8, nesting depth, syntax and prototype
+ * keys), each failure an ApiError. No bytes: undefined.
+ */
+export function decodeJsonBody(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   if (!isUtf8(bytes)) throw new ApiError('invalidEncoding');
   if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) throw new ApiError('invalidJson');

@@ -4,7 +4,7 @@ import { ApiError } from '../model/api-errors.js';
 import type { NowQuery } from '../model/now-query.js';
 import { type AdmissionOptions, admit } from './admission.js';
 import { envelope, JSON_UTF8, toApiError } from './error-envelope.js';
-import { decodeJson, JSON_CONTENT_TYPE } from './json-body-parser.js';
+import { decodeJsonBody, JSON_CONTENT_TYPE } from './json-body-parser.js';
 import type { AppMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { RouteContext } from './route.js';
@@ -27,7 +27,7 @@ export interface NowFastLaneOptions {
 
 /**
  * `POST /1/now.json` served straight from node:http: the same admission, body checks, query and
- * answer as the Fastify route (they share admit, decodeJson, parseNowRequest and answerNow), the same
+ * answer as the Fastify route (they share admit, decodeJsonBody, parseNowRequest and answerNow), the same
  * headers and envelopes, without the framework's per-request work (routing, hooks, reply objects),
  * which costs more than the answer itself. Only the plain case takes this lane: anything else (another
  * path or method, a query string, HTTP/1.0, no Host, another Content-Type, a chunked or empty or
@@ -78,7 +78,7 @@ export class NowFastLane {
       let query = this.queries.get(key);
       if (query === undefined) {
         bodyUnreadable = true;
-        const value = decodeJson(body);
+        const value = decodeJsonBody(body);
         bodyUnreadable = false;
         query = parseNowRequest(value, this.options.context.horizonSeconds);
         if (this.queries.size >= MAX_REMEMBERED_BODIES) this.queries.clear();

@@ -66,7 +66,7 @@ export const MAX_USER_KEY_LENGTH = 120;
 /** How far in the future a record's `ts` may lie, relative to the receive time. */
 export const MAX_FUTURE_SECONDS = 60;
 
-type RecordError = (typeof RECORD_ERRORS)[keyof typeof RECORD_ERRORS];
+export type RecordError = (typeof RECORD_ERRORS)[keyof typeof RECORD_ERRORS];
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -91,28 +91,85 @@ export function parseRecords(
   receivedAt: number,
   options: ParseRecordsOptions = NO_OPTIONS,
 ): ParsedUpload {
-  const now = Math.floor(receivedAt);
-  const derive = options.deriveSession;
-  const activities: Activity[] = [];
-  const unprocessed: RecordFailure[] = [];
-  let processed = 0;
+  const checker = new RecordChecker(receivedAt, options);
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    const error = parseRecord(record, now, derive, activities);
-    if (error === undefined) {
-      processed++;
-    } else {
-      unprocessed.push({
-        status: 'fail',
-        code: error.code,
-        error: `${error.message}. Skipped record number : ${i + 1}`,
-        // Records come from JSON.parse, so they always stringify; `?? 'null'` keeps the type honest.
-        record: JSON.stringify(record) ?? 'null',
-      });
-    }
+    const error = checker.check(record);
+    // Records come from JSON.parse, so they always stringify; `?? 'null'` keeps the type honest.
+    if (error !== undefined) checker.refuse(error, i, JSON.stringify(record) ?? 'null');
   }
-  return { activities, processed, unprocessed };
+  return checker.result();
 }
+
+/**
+ * The records of one upload checked one by one, in order, into a ParsedUpload. `parseRecords` feeds
+ * it parsed values; the upload fast path (upload-fast-path.ts) feeds it views read from the bytes,
+ * and the JSON text of a refused record only when it needs it.
+ */
+export class RecordChecker {
+  private readonly now: number;
+  private readonly derive: DeriveSession | undefined;
+  private readonly activities: Activity[] = [];
+  private readonly unprocessed: RecordFailure[] = [];
+  private processed = 0;
+
+  constructor(receivedAt: number, options: ParseRecordsOptions) {
+    this.now = Math.floor(receivedAt);
+    this.derive = options.deriveSession;
+  }
+
+  /**
+   * Checks one record: a value parsed from JSON, or an object with the fields of RecordFields as
+   * JSON would give them. Counts it processed (and keeps its activity, if any) or returns its error,
+   * which the caller reports with `refuse`.
+   */
+  check(record: unknown): RecordError | undefined {
+    const error = parseRecord(record, this.now, this.derive, this.activities);
+    if (error === undefined) this.processed++;
+    return error;
+  }
+
+  /** Reports the record numbered `index + 1`, whose JSON text is `record`, as refused with `error`. */
+  refuse(error: RecordError, index: number, record: string): void {
+    this.unprocessed.push({
+      status: 'fail',
+      code: error.code,
+      error: `${error.message}. Skipped record number : ${index + 1}`,
+      record,
+    });
+  }
+
+  result(): ParsedUpload {
+    return { activities: this.activities, processed: this.processed, unprocessed: this.unprocessed };
+  }
+}
+
+/** Fields that may carry the user key, in the order they are looked at. */
+export const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
+
+/** The fields of a record the rules read. */
+export const RECORD_FIELDS = [
+  'type',
+  ...KEY_FIELDS,
+  'ts',
+  'evtName',
+  'evtData',
+  'profileData',
+  'session',
+] as const;
+
+/** The fields of a record's `session` the rules read. */
+export const SESSION_FIELDS = ['source', 'browser', 'os', 'device', 'ua', 'referrer', 'url'] as const;
+
+/**
+ * A record's RECORD_FIELDS, each as JSON.parse would give it (undefined when absent). A parsed
+ * record is one; so is the fast path's view, whose objects and arrays no rule looks into stand in
+ * as empty ones, except `session`, a SessionFields.
+ */
+export type RecordFields = { [Field in (typeof RECORD_FIELDS)[number]]?: unknown };
+
+/** A session's SESSION_FIELDS, as in RecordFields. */
+export type SessionFields = { [Field in (typeof SESSION_FIELDS)[number]]?: unknown };
 
 /** Checks one record, rules in docs/api.md's order (first failure wins); pushes its activity if any. */
 function parseRecord(
@@ -122,15 +179,16 @@ function parseRecord(
   activities: Activity[],
 ): RecordError | undefined {
   if (!isPlainObject(record)) return RECORD_ERRORS.invalidStructure;
+  const fields: RecordFields = record;
 
-  const type = record.type;
+  const type = fields.type;
   if (type !== 'event' && type !== 'profile') return RECORD_ERRORS.neitherEventNorProfile;
 
-  const user = userKeyOf(record);
+  const user = userKeyOf(fields);
   if (typeof user !== 'string') return user;
 
   let ts = now;
-  const rawTs = record.ts;
+  const rawTs = fields.ts;
   if (!isAbsent(rawTs)) {
     ts = epochSecondsOf(rawTs);
     if (!(ts > 0 && ts <= now + MAX_FUTURE_SECONDS)) return RECORD_ERRORS.invalidTimestamp;
@@ -138,28 +196,22 @@ function parseRecord(
 
   const isEvent = type === 'event';
   if (isEvent) {
-    const name = record.evtName;
+    const name = fields.evtName;
     if (typeof name !== 'string' || name.trim() === '') return RECORD_ERRORS.eventNameMissing;
-    const data = record.evtData;
+    const data = fields.evtData;
     if (!isAbsent(data) && !isPlainObject(data)) return RECORD_ERRORS.invalidStructure;
   } else {
-    const data = record.profileData;
+    const data = fields.profileData;
     if (!isAbsent(data) && !isPlainObject(data)) return RECORD_ERRORS.invalidStructure;
   }
 
-  const session = record.session;
+  const session = fields.session;
   if (isAbsent(session)) {
     if (isEvent) activities.push(activityOf(user, ts, undefined, undefined, undefined, undefined));
     return undefined;
   }
   if (!isPlainObject(session)) return RECORD_ERRORS.invalidStructure;
-  const source = session.source;
-  const browser = session.browser;
-  const os = session.os;
-  const device = session.device;
-  const ua = session.ua;
-  const referrer = session.referrer;
-  const url = session.url;
+  const { source, browser, os, device, ua, referrer, url }: SessionFields = session;
   if (
     !isOptionalString(source) ||
     !isOptionalString(browser) ||
@@ -222,11 +274,8 @@ function activityOf(
   return { user, ts, sessionSource, browser, os, device };
 }
 
-/** Fields that may carry the user key, in the order they are looked at. */
-export const KEY_FIELDS = ['identity', 'objectId', 'FBID', 'GPID'] as const;
-
 /** The user key (first present identifier) or the error that rejects the record. */
-function userKeyOf(record: Fields): string | RecordError {
+function userKeyOf(record: RecordFields): string | RecordError {
   for (let k = 0; k < KEY_FIELDS.length; k++) {
     const field = KEY_FIELDS[k];
     const value = record[field];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
-import { MAX_JSON_DEPTH } from '../../src/http/json-body-parser.js';
+import { MAX_JSON_DEPTH } from '../../src/defaults.js';
 import { API_ERRORS } from '../../src/protocol/error-catalogue.js';
 import { type Answer, RawConnection } from '../support/raw-http.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { uploadRecordSchema } from '../../ingest/clevertap-record-schema.js';
-import { parseRecords } from '../../ingest/clevertap-records.js';
+import { type ParseRecordsOptions, parseRecords } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
+import { parseUploadFast } from '../../ingest/upload-fast-path.js';
 import { ApiError } from '../../model/api-errors.js';
 import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
+import { decodeJsonBody, registerJsonBodyBytes } from '../json-body-parser.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse, ref } from '../operation-docs.js';
 import { accountOf } from '../request-account.js';
 import type { Route } from '../route.js';
@@ -95,23 +97,34 @@ export const uploadRoute: Route = {
     RecordFailure: recordFailureSchema,
   }),
   register(app, { guard, store, clock, metrics }) {
-    app.post(PATH, { onRequest: guard }, async (request, reply) => {
-      const dryRun = parseDryRun(request.query);
-      const records = recordsOf(request.body);
-      const at = clock();
-      const { activities, processed, unprocessed } = parseRecords(records, at, { deriveSession });
-      if (!dryRun) {
-        if (activities.length > 0) await store.record(accountOf(request), activities, at);
-        metrics.countUpload(processed, unprocessed);
-      }
-      return reply
-        .type('application/json; charset=utf-8')
-        .send(JSON.stringify({ status: 'success', processed, unprocessed }));
+    app.register(async (scope) => {
+      // The body stays bytes here: the fast path reads them without JSON.parse.
+      registerJsonBodyBytes(scope);
+      scope.post(PATH, { onRequest: guard }, async (request, reply) => {
+        const bytes = request.body as Buffer | undefined;
+        const at = clock();
+        const fast = bytes === undefined ? undefined : parseUploadFast(bytes, at, PARSE_OPTIONS);
+        // Else the reference path, whose errors come in its order: the body's, dryRun's, the records'.
+        const body = fast === undefined && bytes !== undefined ? decodeJsonBody(bytes) : undefined;
+        const dryRun = parseDryRun(request.query);
+        const { activities, processed, unprocessed } =
+          fast ?? parseRecords(recordsOf(body), at, PARSE_OPTIONS);
+        if (!dryRun) {
+          if (activities.length > 0) await store.record(accountOf(request), activities, at);
+          metrics.countUpload(processed, unprocessed);
+        }
+        return reply
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify({ status: 'success', processed, unprocessed }));
+      });
     });
   },
 };
 
-function recordsOf(body: unknown): readonly unknown[] {
+const PARSE_OPTIONS: ParseRecordsOptions = { deriveSession };
+
+/** The request-level checks of the reference path, on the parsed body: its records. */
+export function recordsOf(body: unknown): readonly unknown[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw body === undefined ? new ApiError('recordsMissing') : new ApiError('bodyNotObject');
   }
