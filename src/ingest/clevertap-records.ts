@@ -66,7 +66,7 @@ export const MAX_USER_KEY_LENGTH = 120;
 /** How far in the future a record's `ts` may lie, relative to the receive time. */
 export const MAX_FUTURE_SECONDS = 60;
 
-export type RecordError = (typeof RECORD_ERRORS)[keyof typeof RECORD_ERRORS];
+type RecordError = (typeof RECORD_ERRORS)[keyof typeof RECORD_ERRORS];
 
 type Fields = Readonly<Record<string, unknown>>;
 
