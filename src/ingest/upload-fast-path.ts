@@ -37,6 +37,9 @@ export function parseUploadFast(
   } catch (error) {
     if (error === NOT_HANDLED) return undefined;
     throw error;
+  } finally {
+    // The shared scanner would otherwise keep the last body (up to the body limit) alive.
+    scanner.reset(NO_BYTES);
   }
   return checker.result();
 }
@@ -53,6 +56,7 @@ const BODY_KEYS = new KeyTable(['d']);
 const RECORD_KEYS = new KeyTable(RECORD_FIELDS);
 const SESSION_KEYS = new KeyTable(SESSION_FIELDS);
 
+const NO_BYTES = Buffer.alloc(0);
 // One of each, reused: a parse runs to its end synchronously, and the checker keeps no view.
 const scanner = new JsonByteScanner();
 /** For the fields whose values repeat from record to record. */
