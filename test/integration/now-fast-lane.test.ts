@@ -83,64 +83,32 @@ function credentialsOf(account: AccountCredentials): Record<string, string> {
 
 const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': REQUEST_ID };
 
+/** The headers of a well-formed request of the main server's account. */
+const signedIn = () => ({ ...JSON_TYPE, ...credentialsOf(server.account) });
+
 const CASES: [name: string, target: () => TestServer, headers: () => Record<string, string>, body: Buffer][] =
   [
     [
       'every split, the new breakdown and the timeline',
       () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
+      signedIn,
       Buffer.from(
         '{"user_type":true,"session_source":true,"browser":true,"os":true,"device":true,"timeline":true}',
       ),
     ],
-    [
-      'the count alone',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{}'),
-    ],
-    [
-      'a window',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{ "window" : 60 , "browser": true }'),
-    ],
-    [
-      'an unknown parameter',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{"browser":true,"users":1}'),
-    ],
-    [
-      'a value of the wrong type',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{"window":59.5}'),
-    ],
-    [
-      'a body that is not an object',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('[1]'),
-    ],
-    [
-      'JSON that is not valid',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{"browser":tru'),
-    ],
+    ['the count alone', () => server, signedIn, Buffer.from('{}')],
+    ['a window', () => server, signedIn, Buffer.from('{ "window" : 60 , "browser": true }')],
+    ['an unknown parameter', () => server, signedIn, Buffer.from('{"browser":true,"users":1}')],
+    ['a value of the wrong type', () => server, signedIn, Buffer.from('{"window":59.5}')],
+    ['a body that is not an object', () => server, signedIn, Buffer.from('[1]')],
+    ['JSON that is not valid', () => server, signedIn, Buffer.from('{"browser":tru')],
     [
       'bytes that are not UTF-8',
       () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
+      signedIn,
       Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
     ],
-    [
-      'a __proto__ key',
-      () => server,
-      () => ({ ...JSON_TYPE, ...credentialsOf(server.account) }),
-      Buffer.from('{"__proto__":{"browser":true}}'),
-    ],
+    ['a __proto__ key', () => server, signedIn, Buffer.from('{"__proto__":{"browser":true}}')],
     ['no credentials', () => server, () => JSON_TYPE, Buffer.from('{}')],
     [
       'a wrong passcode',
