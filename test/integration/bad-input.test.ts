@@ -170,7 +170,10 @@ describe('bodies that are not JSON', () => {
     ['NaN', '/1/now.json', '{"window":NaN}'],
     ['whitespace only', '/1/upload', '   \n'],
   ])('%s on %s: 400 Request body is not valid JSON', async (_name, path, body) => {
-    expectEnvelope(await postJson(path, body), 400, 'Request body is not valid JSON');
+    const answer = await postJson(path, body);
+    expectEnvelope(answer, 400, 'Request body is not valid JSON');
+    // As Fastify answers a body its parser refused: the connection is not kept.
+    expect(answer.headers.connection).toBe('close');
     await expectNothingStoredAndHealthy();
   });
 });

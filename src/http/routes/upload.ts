@@ -105,7 +105,16 @@ export const uploadRoute: Route = {
         const at = clock();
         const fast = bytes === undefined ? undefined : parseUploadFast(bytes, at, PARSE_OPTIONS);
         // Else the reference path, whose errors come in its order: the body's, dryRun's, the records'.
-        const body = fast === undefined && bytes !== undefined ? decodeJsonBody(bytes) : undefined;
+        let body: unknown;
+        if (fast === undefined && bytes !== undefined) {
+          try {
+            body = decodeJsonBody(bytes);
+          } catch (error) {
+            // As Fastify does after a body its parser refused (other routes): the connection is not kept.
+            reply.header('connection', 'close');
+            throw error;
+          }
+        }
         const dryRun = parseDryRun(request.query);
         const { activities, processed, unprocessed } =
           fast ?? parseRecords(recordsOf(body), at, PARSE_OPTIONS);
