@@ -33,8 +33,6 @@ export interface EngineOptions {
 
 const DIMS = DIMENSIONS.length;
 const INITIAL_SLOT_WIDTH = 16;
-/** Query shapes whose answers are kept at once; more (a client cycling through windows) start over. */
-const MAX_REMEMBERED_ANSWERS = 64;
 
 /**
  * Exact distinct active users of one account over a sliding window, split by dimension values.
@@ -67,11 +65,6 @@ export class ActiveUsersEngine {
   private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
   private readonly newSums: Float64Array;
-  /**
-   * Answers given since the state last changed, by query shape: a dashboard or a poller asking the
-   * same question many times a second gets the same (immutable) result for a map lookup.
-   */
-  private readonly answers = new Map<string, NowResult>();
 
   constructor(options: EngineOptions) {
     const horizon = options.horizonSeconds ?? DEFAULT_HORIZON_SECONDS;
@@ -105,7 +98,6 @@ export class ActiveUsersEngine {
    */
   record(activities: readonly Activity[], now: number, onFold?: FoldListener): void {
     this.advance(now);
-    this.answers.clear();
     this.onFold = onFold;
     const ids = this.chunkIds;
     for (let from = 0; from < activities.length; from += PREPARE_LIMIT) {
@@ -126,26 +118,13 @@ export class ActiveUsersEngine {
   /** Moves time to `now` and forgets up to `budget` users that left the horizon. */
   maintain(now: number, budget: number): number {
     this.advance(now);
-    const forgotten = this.users.sweep(budget, this.isExpired);
-    if (forgotten > 0) this.answers.clear();
-    return forgotten;
+    return this.users.sweep(budget, this.isExpired);
   }
 
   query(query: NowQuery, now: number): NowResult {
     const window = query.window;
     assertWindowWithin(window, this.horizon);
     this.advance(now);
-    const key = `${window},${query.userType},${query.timeline},${query.splits.join(',')}`;
-    const known = this.answers.get(key);
-    if (known !== undefined) return known;
-    const result = this.answer(query);
-    if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.clear();
-    this.answers.set(key, result);
-    return result;
-  }
-
-  private answer(query: NowQuery): NowResult {
-    const window = query.window;
     const slotCount = this.slots.size;
     this.active.sumWindow(window, slotCount, this.activeSums);
     const count = this.activeSums[0];
@@ -169,7 +148,6 @@ export class ActiveUsersEngine {
 
   private advance(now: number): void {
     if (now <= this.clock) return;
-    this.answers.clear();
     this.clock = now;
     this.active.advance(now);
     this.newcomers.advance(now);

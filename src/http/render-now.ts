@@ -5,21 +5,6 @@ import type { NowResult, Split, Splits } from '../model/now-query.js';
  * the splits, `new` (the splits of new users), then the activenow `timeline` extension.
  */
 export function renderNow(result: NowResult): string {
-  let json = rendered.get(result);
-  if (json === undefined) {
-    json = render(result);
-    rendered.set(result, json);
-  }
-  return json;
-}
-
-/**
- * Bodies already rendered, by result: an engine gives the same result object to the same question
- * until its state changes, so the body of a remembered answer is written once.
- */
-const rendered = new WeakMap<NowResult, string>();
-
-function render(result: NowResult): string {
   let json = `{"status":"success","count":${result.count}`;
   if (result.userType) {
     json += `,"user_type":{"new":${result.userType.new},"returning":${result.userType.returning}}`;
