@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import type { AccountRegistry } from '../../src/accounts/account-registry.js';
 import { ACCOUNTS_FILE, embeddedBackend } from '../../src/backends/embedded/embedded-backend.js';
 import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
@@ -13,6 +14,15 @@ import { describeStoreConformance } from './store-conformance.js';
 async function temporaryDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'activenow-conformance-'));
 }
+
+describe("the embedded backend's --store forms", () => {
+  it('takes `embedded` and nothing else', () => {
+    expect(embeddedBackend.parseStore('embedded')).toEqual({ kind: 'embedded' });
+    for (const other of ['Embedded', 'embedded ', '', 'sqlite', 'redis://127.0.0.1:6379']) {
+      expect(embeddedBackend.parseStore(other), other).toBeUndefined();
+    }
+  });
+});
 
 describeStoreConformance(
   'embedded (SQLite)',

@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import type { AccountRegistry } from '../../src/accounts/account-registry.js';
 import { redisBackend } from '../../src/backends/redis/redis-backend.js';
 import {
@@ -64,6 +65,42 @@ function registryHarness(deployment: RedisDeployment, cacheMs: number): AccountR
     },
   };
 }
+
+describe("the Redis backend's --store forms", () => {
+  it('takes a server URL (redis or rediss, optional database) and a list of cluster nodes', () => {
+    expect(redisBackend.parseStore('redis://127.0.0.1:6379')).toEqual({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:6379',
+    });
+    expect(redisBackend.parseStore('rediss://cache.example:6380/2')).toEqual({
+      kind: 'redis',
+      url: 'rediss://cache.example:6380/2',
+    });
+    expect(redisBackend.parseStore('redis-cluster://a:7000,b.example:7001,10.0.0.3:7002')).toEqual({
+      kind: 'redis-cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b.example', port: 7001 },
+        { host: '10.0.0.3', port: 7002 },
+      ],
+    });
+  });
+
+  it('refuses anything else', () => {
+    for (const other of [
+      'embedded',
+      'redis://',
+      'redis://host:6379/db',
+      'http://host:6379',
+      'redis-cluster://',
+      'redis-cluster://a:7000,b',
+      'redis-cluster://a:7000,,b:7001',
+      'redis-cluster://a:123456',
+    ]) {
+      expect(redisBackend.parseStore(other), other).toBeUndefined();
+    }
+  });
+});
 
 describeEachRedisDeployment('Redis conformance', (deployment, label) => {
   describeStoreConformance(label, storeHarness(deployment));

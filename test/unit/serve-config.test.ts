@@ -46,6 +46,28 @@ describe('serve options', () => {
     }
   });
 
+  it('names the backend of --store, and lists every form when none takes the value', () => {
+    expect(loadServeConfig({ flags: {}, env: {} }).store).toEqual({
+      backend: 'embedded',
+      target: { kind: 'embedded' },
+    });
+    expect(loadServeConfig({ flags: {}, env: { ACTIVENOW_STORE: 'redis-cluster://a:1,b:2' } }).store).toEqual(
+      {
+        backend: 'redis',
+        target: {
+          kind: 'redis-cluster',
+          nodes: [
+            { host: 'a', port: 1 },
+            { host: 'b', port: 2 },
+          ],
+        },
+      },
+    );
+    expect(() => loadServeConfig({ flags: { store: 'mysql://db' }, env: {} })).toThrow(
+      'store (--store / ACTIVENOW_STORE): expected embedded, redis://HOST:PORT[/DB] or redis-cluster://H1:P1,H2:P2',
+    );
+  });
+
   it('reads the limits, timeouts and metrics options from flags and ACTIVENOW_* variables', () => {
     const defaults = loadServeConfig({ flags: {}, env: {} });
     expect(defaults).toMatchObject({

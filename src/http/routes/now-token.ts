@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JSON_UTF8 } from '../error-envelope.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse, ref } from '../operation-docs.js';
 import { issueReadToken, READ_TOKEN_TTL_SECONDS } from '../read-token.js';
 import { accountOf } from '../request-account.js';
@@ -54,7 +55,7 @@ export const nowTokenRoute: Route = {
       const token = issueReadToken(await accounts.readTokenKey(), account, clock() + READ_TOKEN_TTL_SECONDS);
       return reply
         .header('cache-control', 'no-store')
-        .type('application/json; charset=utf-8')
+        .type(JSON_UTF8)
         .send(JSON.stringify({ status: 'success', token, expires_in: READ_TOKEN_TTL_SECONDS }));
     });
   },

@@ -1,3 +1,4 @@
+import { JSON_UTF8 } from '../error-envelope.js';
 import { matchesAny, strongEtag } from '../etag.js';
 import { buildOpenApiDocument } from '../openapi-document.js';
 import { fileResponses, PUBLIC, ref } from '../operation-docs.js';
@@ -30,7 +31,7 @@ export const openApiRoute: Route = {
     app.get(PATH, async (request, reply) => {
       reply.headers({ etag, 'cache-control': 'no-cache' });
       if (matchesAny(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return reply.type('application/json; charset=utf-8').send(body);
+      return reply.type(JSON_UTF8).send(body);
     });
   },
 };

@@ -6,6 +6,7 @@ import { parseUploadFast } from '../../ingest/upload-fast-path.js';
 import { ApiError } from '../../model/api-errors.js';
 import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
+import { JSON_UTF8 } from '../error-envelope.js';
 import { decodeJsonBody, registerJsonBodyBytes } from '../json-body-parser.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse, ref } from '../operation-docs.js';
 import { accountOf } from '../request-account.js';
@@ -122,9 +123,7 @@ export const uploadRoute: Route = {
           if (activities.length > 0) await store.record(accountOf(request), activities, at);
           metrics.countUpload(processed, unprocessed);
         }
-        return reply
-          .type('application/json; charset=utf-8')
-          .send(JSON.stringify({ status: 'success', processed, unprocessed }));
+        return reply.type(JSON_UTF8).send(JSON.stringify({ status: 'success', processed, unprocessed }));
       });
     });
   },
