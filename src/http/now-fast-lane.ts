@@ -84,7 +84,9 @@ export class NowFastLane {
         if (this.queries.size >= MAX_REMEMBERED_BODIES) this.queries.clear();
         this.queries.set(key, query);
       }
-      send(response, 200, await answerNow(this.options.context, account, query), {});
+      const answer = await answerNow(this.options.context, account, query);
+      this.closeIfClosing(response);
+      send(response, 200, answer, {});
       status = 200;
     } catch (error) {
       // A request its client gave up on is answered to nobody, and counted nowhere, as in Fastify.
@@ -93,6 +95,7 @@ export class NowFastLane {
       if (apiError.status >= 500 && !(error instanceof ApiError)) {
         this.options.log.error({ reqId: id, err: error }, apiError.message);
       }
+      this.closeIfClosing(response);
       const headers = bodyUnreadable ? { connection: 'close', ...apiError.headers } : apiError.headers;
       send(response, apiError.status, envelope(apiError), headers);
       status = apiError.status;
@@ -100,6 +103,15 @@ export class NowFastLane {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.options.metrics.countRequest('POST', NOW_PATH, status, seconds);
     this.options.metrics.countFastLaneRequest();
+  }
+
+  /**
+   * A request taken before the app began to close is answered with `Connection: close`, as Fastify
+   * answers those arriving after: a kept-alive connection would hold the server open until its
+   * keep-alive timeout.
+   */
+  private closeIfClosing(response: ServerResponse): void {
+    if (this.options.closing()) response.setHeader('Connection', 'close');
   }
 }
 

@@ -180,4 +180,30 @@ describe('POST /1/now.json through the fast lane and through the framework', () 
     expect(answers[0]).toMatch(/"browser":\{"Chrome":1,"Safari":1,"Samsung Internet":1\}\}$/);
     expect(answers[2]).toMatch(/"os":\{"Android":1,"Windows":1,"iOS":1\}\}$/);
   });
+
+  it('answers a request it took before the app began to close with Connection: close, so close ends', async () => {
+    const closing = await startTestServer();
+    const body = Buffer.from('{}');
+    // Kept alive: without the lane's Connection: close, the answer would leave the connection open.
+    const whole = request({ ...JSON_TYPE, ...credentialsOf(closing.account) }, body, 'content-length')
+      .toString('latin1')
+      .replace('Connection: close\r\n', '');
+    const head = Buffer.from(whole, 'latin1');
+    const socket = connect(closing.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    const ended = new Promise((resolve) => socket.on('close', resolve));
+    // The headers now (the lane takes the request), the body once closing has begun.
+    socket.write(head.subarray(0, head.length - body.length));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = closing.app.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(body);
+    await ended;
+    await closed;
+    await closing.close();
+    const answer = Buffer.concat(chunks).toString('latin1');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+  });
 });
