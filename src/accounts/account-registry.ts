@@ -28,7 +28,8 @@ export interface NewAccount {
  * Accounts and their secrets. Secrets are stored only as SHA-256 digests and compared in constant
  * time. Changes made through the registry itself are seen by its next call; changes made by
  * another process on the same storage (the CLI next to a running server, another node) are seen
- * by the next call with SQLite, and within the registry's cache time (1 s) with Redis.
+ * with SQLite by the first call of the next event-loop turn after their commit (in practice the next
+ * request), and within the registry's cache time (1 s) with Redis.
  */
 export interface AccountRegistry {
   create(account: NewAccount): Promise<AccountCredentials>;

@@ -125,6 +125,8 @@ describe('SqliteAccountRegistry', () => {
     }
   });
 
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
   describe('sharing the file (with the rest of the embedded store, and with an operator)', () => {
     it('stays correct when other tables of the file change, and sees raw SQL edits of its own', async () => {
       const server = open();
@@ -139,10 +141,14 @@ describe('SqliteAccountRegistry', () => {
         expect(await server.verifyPasscode(created.id, created.passcode)).toBe(true);
         expect((await server.get(created.id))?.name).toBe('Shop');
 
-        // An operator editing the tables directly is seen too.
+        // An operator editing the tables directly (another connection, as from another process) is
+        // seen from the next event-loop turn: the registry checks the file once per turn.
         raw.prepare('UPDATE account SET name = ? WHERE id = ?').run('Renamed', created.id);
+        await nextTurn();
         expect((await server.get(created.id))?.name).toBe('Renamed');
+        // The passcode was accepted before (and is remembered as such): deleting it still locks it out.
         raw.prepare('DELETE FROM account_passcode WHERE account_id = ?').run(created.id);
+        await nextTurn();
         expect(await server.verifyPasscode(created.id, created.passcode)).toBe(false);
         expect((await server.get(created.id))?.passcodes).toBe(0);
       } finally {

@@ -38,7 +38,22 @@ interface Snapshot {
   /** Value of the `generation` counter the snapshot was read at. */
   readonly generation: number;
   readonly accounts: Map<string, CachedAccount>;
+  /**
+   * Id and passcode pairs this snapshot accepted, so that a client's every request costs no
+   * SHA-256: a passcode is only here once it matched, and goes with the snapshot on any change.
+   */
+  readonly accepted: Map<string, Account>;
 }
+
+/** Accepted id and passcode pairs remembered per snapshot; more start over. */
+const MAX_ACCEPTED_CREDENTIALS = 4096;
+
+/**
+ * Changes made through any registry of this process. A registry that checked the file earlier in
+ * this event-loop turn trusts that check only while this has not moved, so a change made here is
+ * seen by the next call of every registry, as before the check was remembered.
+ */
+let changesInThisProcess = 0;
 
 interface AccountRow {
   id: string;
@@ -107,18 +122,23 @@ CREATE TRIGGER IF NOT EXISTS account_passcode_ad AFTER DELETE ON account_passcod
  * Accounts in a SQLite file (normally `<data-dir>/activenow.db`), shared safely between a running
  * server and the `accounts` CLI commands.
  *
- * Reads are served from an in-memory snapshot of all accounts. Each call first reads
- * `PRAGMA data_version` (changes when another connection commits to the file, a shared-memory read
- * in WAL mode); only then is the `generation` counter read, and the snapshot reloaded only if the
- * account tables themselves changed — so commits of other tables in the same file (activity
- * batches) cost one extra indexed row read, not a reload. Writes through this instance drop the
- * snapshot at once.
+ * Reads are served from an in-memory snapshot of all accounts. The first call of each event-loop
+ * turn reads `PRAGMA data_version` (changes when another connection commits to the file); only then
+ * is the `generation` counter read, and the snapshot reloaded only if the account tables themselves
+ * changed — so commits of other tables in the same file (activity batches) cost one extra indexed
+ * row read, not a reload. The other calls of the turn trust that check (it costs ~15 µs of locking
+ * system calls, more than the rest of a now.json request): a change committed by another process is
+ * seen from the next turn on, a change made in this process by the next call. Writes through this
+ * instance drop the snapshot at once.
  */
 export class SqliteAccountRegistry implements AccountRegistry {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private snapshot: Snapshot | undefined;
   private dataVersion = -1;
+  /** Set when the file was checked in this event-loop turn, with the process's changes then. */
+  private checkedThisTurn = false;
+  private checkedAtChanges = -1;
   private closed = false;
   private readKey: Buffer | undefined;
 
@@ -205,7 +225,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
         }
       })
       .immediate();
-    this.snapshot = undefined;
+    this.changed();
     return { id, name, region, passcode, token };
   }
 
@@ -222,9 +242,17 @@ export class SqliteAccountRegistry implements AccountRegistry {
   }
 
   async accountForPasscode(id: string, passcode: string): Promise<Account | undefined> {
-    const entry = this.fresh().accounts.get(id);
+    const snapshot = this.fresh();
+    const key = `${id}\n${passcode}`;
+    const known = snapshot.accepted.get(key);
+    if (known !== undefined) return known;
+    const entry = snapshot.accounts.get(id);
     // Hash even for an unknown account, so both answers take about as long.
-    return matchesAnyDigest(passcode, entry?.passcodeDigests ?? []) ? entry?.account : undefined;
+    const matched = matchesAnyDigest(passcode, entry?.passcodeDigests ?? []);
+    if (!matched || entry === undefined) return undefined;
+    if (snapshot.accepted.size >= MAX_ACCEPTED_CREDENTIALS) snapshot.accepted.clear();
+    snapshot.accepted.set(key, entry.account);
+    return entry.account;
   }
 
   async verifyToken(id: string, token: string): Promise<boolean> {
@@ -247,7 +275,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
       })
       .immediate();
     if (row === undefined) return undefined;
-    this.snapshot = undefined;
+    this.changed();
     return { id: row.id, name: row.name, region: row.region, passcode, token };
   }
 
@@ -255,7 +283,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
     this.assertOpen();
     if (typeof passcode !== 'string') return false;
     const removed = this.deletePasscodeStmt.run(id, digest(passcode)).changes > 0;
-    if (removed) this.snapshot = undefined;
+    if (removed) this.changed();
     return removed;
   }
 
@@ -267,7 +295,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
         return this.deleteAccountStmt.run(id).changes > 0;
       })
       .immediate();
-    this.snapshot = undefined;
+    this.changed();
     return removed;
   }
 
@@ -294,9 +322,27 @@ export class SqliteAccountRegistry implements AccountRegistry {
     this.db.close();
   }
 
+  /** Drops the snapshot after a write, and tells the process's other registries. */
+  private changed(): void {
+    this.snapshot = undefined;
+    changesInThisProcess++;
+  }
+
   /** The current snapshot, reloaded only when the account tables changed since it was read. */
   private fresh(): Snapshot {
     this.assertOpen();
+    if (
+      this.snapshot !== undefined &&
+      this.checkedThisTurn &&
+      this.checkedAtChanges === changesInThisProcess
+    ) {
+      return this.snapshot;
+    }
+    if (!this.checkedThisTurn) {
+      this.checkedThisTurn = true;
+      setImmediate(this.endTurn);
+    }
+    this.checkedAtChanges = changesInThisProcess;
     const dataVersion = this.dataVersionStmt.get() as number;
     if (this.snapshot !== undefined && dataVersion === this.dataVersion) return this.snapshot;
     // Recorded before reading: a commit racing with the load below shows up as a change next call.
@@ -308,6 +354,10 @@ export class SqliteAccountRegistry implements AccountRegistry {
     })();
     return this.snapshot;
   }
+
+  private readonly endTurn = (): void => {
+    this.checkedThisTurn = false;
+  };
 
   /** Reads every account and passcode digest; runs inside one read transaction (one snapshot). */
   private load(generation: number): Snapshot {
@@ -329,7 +379,7 @@ export class SqliteAccountRegistry implements AccountRegistry {
       });
       accounts.set(row.id, { account, tokenDigest: row.token_digest, passcodeDigests });
     }
-    return { generation, accounts };
+    return { generation, accounts, accepted: new Map() };
   }
 
   private migrate(): void {
