@@ -12,6 +12,8 @@ import { answerNow, NOW_PATH, parseNowRequest } from './routes/now.js';
 
 /** Distinct request bodies whose query is remembered; more start over. */
 const MAX_REMEMBERED_BODIES = 256;
+/** Answers remembered (per account and request body); more start over. */
+const MAX_REMEMBERED_ANSWERS = 1024;
 const DIGITS = /^[0-9]+$/;
 
 export interface NowFastLaneOptions {
@@ -32,10 +34,13 @@ export interface NowFastLaneOptions {
  * which costs more than the answer itself. Only the plain case takes this lane: anything else (another
  * path or method, a query string, HTTP/1.0, no Host, another Content-Type, a chunked or empty or
  * too large body, the app closing) is left to Fastify, which answers it as always. A body seen before
- * skips parsing: its query is remembered by its bytes.
+ * skips parsing: its query is remembered by its bytes. With a store that stamps its answers
+ * (`Store.answerStamp`), the answer's bytes are remembered too, per account and body, and sent again
+ * while the stamp stays the same: at most until the next second or the account's next recording.
  */
 export class NowFastLane {
   private readonly queries = new Map<string, NowQuery>();
+  private readonly answers = new Map<string, RememberedAnswer>();
 
   constructor(private readonly options: NowFastLaneOptions) {}
 
@@ -84,7 +89,7 @@ export class NowFastLane {
         if (this.queries.size >= MAX_REMEMBERED_BODIES) this.queries.clear();
         this.queries.set(key, query);
       }
-      const answer = await answerNow(this.options.context, account, query);
+      const answer = await this.answer(account, key, query);
       this.closeIfClosing(response);
       send(response, 200, answer, {});
       status = 200;
@@ -105,6 +110,23 @@ export class NowFastLane {
     this.options.metrics.countFastLaneRequest();
   }
 
+  /** The answer's bytes: remembered ones while the store's stamp holds, else computed. */
+  private async answer(account: string, body: string, query: NowQuery): Promise<Buffer> {
+    const { store, clock } = this.options.context;
+    const at = clock();
+    const stamp = store.answerStamp?.(account, at);
+    const key = `${account}\n${body}`;
+    const remembered = this.answers.get(key);
+    if (stamp !== undefined && remembered?.stamp === stamp) return remembered.bytes;
+    const bytes = Buffer.from(await answerNow(store, account, query, at));
+    // Kept only if nothing changed while it was computed.
+    if (stamp !== undefined && store.answerStamp?.(account, at) === stamp) {
+      if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.clear();
+      this.answers.set(key, { stamp, bytes });
+    }
+    return bytes;
+  }
+
   /**
    * A request taken before the app began to close is answered with `Connection: close`, as Fastify
    * answers those arriving after: a kept-alive connection would hold the server open until its
@@ -113,6 +135,11 @@ export class NowFastLane {
   private closeIfClosing(response: ServerResponse): void {
     if (this.options.closing()) response.setHeader('Connection', 'close');
   }
+}
+
+interface RememberedAnswer {
+  readonly stamp: number;
+  readonly bytes: Buffer;
 }
 
 class RequestAborted extends Error {}
@@ -133,13 +160,13 @@ function bodyOf(request: IncomingMessage): Promise<Buffer> {
 function send(
   response: ServerResponse,
   status: number,
-  body: string,
+  body: string | Buffer,
   headers: Readonly<Record<string, string>>,
 ): void {
   response.writeHead(status, {
     ...headers,
     'content-type': JSON_UTF8,
-    'content-length': Buffer.byteLength(body),
+    'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
   });
   response.end(body);
 }

@@ -9,6 +9,14 @@ export interface Store {
   /** Durably records activities received at `at`; resolves once they would survive a crash. */
   record(account: string, activities: readonly Activity[], at: number): Promise<void>;
   now(account: string, query: NowQuery, at: number): Promise<NowResult>;
+  /**
+   * Optional, for remembering answers: a number that stays the same only while every answer of
+   * `account` at `at` stays the same (nothing recorded for it, no account dropped, the store's clock
+   * not moved). Undefined when there is none to give (the clock would move, the store is not ready):
+   * ask `now`. An answer may be kept under the stamp read before asking for it if the stamp read
+   * after it is the same.
+   */
+  answerStamp?(account: string, at: number): number | undefined;
   /** Forgets everything of an account (after the account is deleted). */
   dropAccount(account: string): Promise<void>;
   readiness(): StoreReadiness;

@@ -181,6 +181,33 @@ describe('POST /1/now.json through the fast lane and through the framework', () 
     expect(answers[2]).toMatch(/"os":\{"Android":1,"Windows":1,"iOS":1\}\}$/);
   });
 
+  it('never answers from before a change: a recording, the clock moving, the account dropped', async () => {
+    const own = await startTestServer();
+    const id = own.account.id;
+    const headers = { ...JSON_TYPE, ...credentialsOf(own.account) };
+    const body = Buffer.from('{"user_type":true,"browser":true}');
+    /** The count, once both paths agree on every byte (the framework's path remembers nothing). */
+    const count = async () => {
+      const fast = withoutDate(await exchange(own.port, request(headers, body, 'content-length')));
+      const framework = withoutDate(await exchange(own.port, request(headers, body, 'chunked')));
+      expect(fast).toBe(framework);
+      return Number(/"count":(\d+)/.exec(fast)?.[1]);
+    };
+    try {
+      expect([await count(), await count()]).toEqual([0, 0]);
+      await own.store.record(id, [{ user: 'a', ts: own.clock.now, browser: 'Chrome' }], own.clock.now);
+      expect([await count(), await count()]).toEqual([1, 1]);
+      await own.store.record(id, [{ user: 'b', ts: own.clock.now - 250, browser: 'Safari' }], own.clock.now);
+      expect(await count()).toBe(2);
+      own.clock.now += 60;
+      expect([await count(), await count()]).toEqual([1, 1]);
+      await own.store.dropAccount(id);
+      expect(await count()).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('answers a request it took before the app began to close with Connection: close, so close ends', async () => {
     const closing = await startTestServer();
     const body = Buffer.from('{}');

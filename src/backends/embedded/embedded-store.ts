@@ -1,4 +1,4 @@
-import { ActiveUsersEngine } from '../../engine/active-users-engine.js';
+import { ActiveUsersEngine, type FoldListener } from '../../engine/active-users-engine.js';
 import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
 import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../model/activity.js';
@@ -57,6 +57,12 @@ export class EmbeddedStore implements Store {
   private flushScheduled: 'now' | 'later' | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private time = 0;
+  /** Counts changes that may alter answers; see answerStamp. */
+  private changes = 0;
+  /** The latest change that may alter every account's answers: the clock moved, an engine went. */
+  private changedForAll = 0;
+  /** Per account, the latest change of its engine. */
+  private readonly changedAccounts = new Map<string, number>();
   private lastCommitAt = 0;
   private ready: boolean;
   private closed = false;
@@ -90,7 +96,7 @@ export class EmbeddedStore implements Store {
     this.refuseWhileRecovering();
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     if (this.options.database === undefined) {
-      this.engine(account).record(activities, this.advance(at));
+      this.recordInto(account, activities, this.advance(at));
       return;
     }
     return new Promise((resolve, reject) => {
@@ -104,8 +110,13 @@ export class EmbeddedStore implements Store {
     return (this.engines.get(account) ?? this.emptyEngine).query(query, this.advance(at));
   }
 
+  answerStamp(account: string, at: number): number | undefined {
+    if (!this.ready || at > this.time) return undefined;
+    return Math.max(this.changedAccounts.get(account) ?? 0, this.changedForAll);
+  }
+
   async dropAccount(account: string): Promise<void> {
-    this.engines.delete(account);
+    this.dropEngine(account);
     this.memoryFirstSeen.delete(account);
     this.firstSeen?.forgetAccount(account);
     this.options.database?.deleteAccount(account);
@@ -121,7 +132,7 @@ export class EmbeddedStore implements Store {
     const now = this.advance(at);
     for (const [account, engine] of this.engines) {
       engine.maintain(now, SWEEP_BUDGET);
-      if (engine.trackedUsers === 0) this.engines.delete(account);
+      if (engine.trackedUsers === 0) this.dropEngine(account);
     }
     if (this.options.database && now - this.lastCommitAt >= IDLE_COMMIT_SECONDS) this.scheduleFlush('now');
   }
@@ -193,9 +204,19 @@ export class EmbeddedStore implements Store {
   /** Applies a logged batch; values the engine folds into Other are logged that way next commit. */
   private apply(account: string, activities: readonly Activity[], at: number, logId: number): void {
     const folds: number[] = [];
-    this.engine(account).record(activities, at, (activity, dimension) => folds.push(activity, dimension));
+    this.recordInto(account, activities, at, (activity, dimension) => folds.push(activity, dimension));
     if (folds.length > 0)
       this.rewrites.push({ id: logId, payload: encodeBatch(withFoldedValues(activities, folds)) });
+  }
+
+  private recordInto(
+    account: string,
+    activities: readonly Activity[],
+    at: number,
+    onFold?: FoldListener,
+  ): void {
+    this.changedAccounts.set(account, ++this.changes);
+    this.engine(account).record(activities, at, onFold);
   }
 
   /** First-seen times and rewrites that may wait for a later commit (see their comments). */
@@ -204,8 +225,17 @@ export class EmbeddedStore implements Store {
   }
 
   private advance(at: number): number {
-    if (at > this.time) this.time = at;
+    if (at > this.time) {
+      this.time = at;
+      this.changedForAll = ++this.changes;
+    }
     return this.time;
+  }
+
+  private dropEngine(account: string): void {
+    this.engines.delete(account);
+    this.changedAccounts.delete(account);
+    this.changedForAll = ++this.changes;
   }
 
   private refuseWhileRecovering(): void {

@@ -7,12 +7,13 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { DIMENSIONS } from '../../protocol/dimensions.js';
+import type { Store } from '../../store/store.js';
 import { JSON_UTF8 } from '../error-envelope.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse } from '../operation-docs.js';
 import { renderNow } from '../render-now.js';
 import { accountOf } from '../request-account.js';
 import { parseBody } from '../request-body.js';
-import type { Route, RouteContext } from '../route.js';
+import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 
@@ -112,15 +113,11 @@ export const NOW_PATH = '/1/now.json';
 const PATH = NOW_PATH;
 
 /**
- * The body answering `query` for `account`: what the route sends, and what the fast lane sends for
- * the same request (now-fast-lane.ts).
+ * The body answering `query` for `account` at `at`: what the route sends, and what the fast lane
+ * sends for the same request (now-fast-lane.ts).
  */
-export async function answerNow(
-  context: Pick<RouteContext, 'store' | 'clock'>,
-  account: string,
-  query: NowQuery,
-): Promise<string> {
-  return renderNow(await context.store.now(account, query, context.clock()));
+export async function answerNow(store: Store, account: string, query: NowQuery, at: number): Promise<string> {
+  return renderNow(await store.now(account, query, at));
 }
 
 /** `POST /1/now.json`: distinct active users now, with the splits asked for. */
@@ -169,7 +166,9 @@ export const nowRoute: Route = {
   register(app, context) {
     app.post(PATH, { onRequest: context.guard }, async (request, reply) => {
       const query = parseNowRequest(request.body, context.horizonSeconds);
-      return reply.type(JSON_UTF8).send(await answerNow(context, accountOf(request), query));
+      return reply
+        .type(JSON_UTF8)
+        .send(await answerNow(context.store, accountOf(request), query, context.clock()));
     });
   },
 };
