@@ -4,6 +4,7 @@ import type { RecordFailure } from '../ingest/clevertap-records.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
 import type { Store } from '../store/store.js';
 import { processMetricsText } from './metrics-process.js';
+import { RequestTallies, type RouteTally } from './request-tallies.js';
 
 /** The route label of requests that matched no route: one value, whatever the URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -50,8 +51,7 @@ export interface AppMetricsOptions {
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly latency: Histogram<'method' | 'route'>;
+  private readonly requests: RequestTallies;
   private readonly storeLatency: Record<StoreOperation, Histogram.Internal<'operation'>>;
   private uploadAccepted = 0;
   private readonly uploadRejected = new Map<number, number>();
@@ -63,19 +63,7 @@ export class AppMetrics {
 
   constructor(private readonly options: AppMetricsOptions) {
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'activenow_http_requests_total',
-      help: 'HTTP requests answered, by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'activenow_http_request_duration_seconds',
-      help: 'Time from routing a request to the end of its response, by method and route pattern',
-      labelNames: ['method', 'route'],
-      buckets: REQUEST_BUCKETS,
-      registers,
-    });
+    this.requests = new RequestTallies(this.registry, REQUEST_BUCKETS);
     const storeLatency = new Histogram({
       name: 'activenow_store_operation_duration_seconds',
       help: 'Time the store took to record a batch (until durable) or answer a query',
@@ -151,10 +139,14 @@ export class AppMetrics {
     });
   }
 
+  /** Where requests of `method` and `route` are counted: the fast lane keeps its own. */
+  requestTally(method: string, route: string): RouteTally {
+    return this.requests.of(method, route);
+  }
+
   /** One answered request: its route pattern, status, and seconds from its arrival to its end. */
   countRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status });
-    if (route !== STREAM_ROUTE || status !== 200) this.latency.observe({ method, route }, seconds);
+    countIn(this.requests.of(method, route), status, seconds);
     if (route === COLLECT_ROUTE && method === 'POST') {
       if (status === 202) this.hitsAccepted++;
       else if (status >= 400) increment(this.hitsRejected, status);
@@ -210,6 +202,12 @@ export class AppMetrics {
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, this.options.topAccounts);
   }
+}
+
+/** Counts an answered request in its route's tally; a stream's 200 lasts as long as the stream: no latency. */
+export function countIn(tally: RouteTally, status: number, seconds: number): void {
+  tally.answered(status);
+  if (tally.route !== STREAM_ROUTE || status !== 200) tally.took(seconds);
 }
 
 function increment(counts: Map<number, number>, key: number): void {

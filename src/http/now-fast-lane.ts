@@ -5,8 +5,9 @@ import type { NowQuery } from '../model/now-query.js';
 import { type AdmissionOptions, admit } from './admission.js';
 import { envelope, JSON_UTF8, toApiError } from './error-envelope.js';
 import { decodeJsonBody, JSON_CONTENT_TYPE } from './json-body-parser.js';
-import type { AppMetrics } from './metrics.js';
+import { type AppMetrics, countIn } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
+import type { RouteTally } from './request-tallies.js';
 import type { RouteContext } from './route.js';
 import { answerNow, NOW_PATH, parseNowRequest } from './routes/now.js';
 
@@ -41,8 +42,11 @@ export interface NowFastLaneOptions {
 export class NowFastLane {
   private readonly queries = new Map<string, NowQuery>();
   private readonly answers = new Map<string, RememberedAnswer>();
+  private readonly tally: RouteTally;
 
-  constructor(private readonly options: NowFastLaneOptions) {}
+  constructor(private readonly options: NowFastLaneOptions) {
+    this.tally = options.metrics.requestTally('POST', NOW_PATH);
+  }
 
   /** Serves `request` and returns true, or returns false and leaves it to Fastify. */
   take(request: IncomingMessage, response: ServerResponse): boolean {
@@ -106,7 +110,7 @@ export class NowFastLane {
       status = apiError.status;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.options.metrics.countRequest('POST', NOW_PATH, status, seconds);
+    countIn(this.tally, status, seconds);
     this.options.metrics.countFastLaneRequest();
   }
 

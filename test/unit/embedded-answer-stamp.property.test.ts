@@ -65,7 +65,12 @@ async function check(store: EmbeddedStore, steps: readonly Step[]): Promise<void
       const browsers = ['Chrome', 'Safari', 'Firefox'];
       await store.record(
         id,
-        s.users.map((user) => ({ user: `u${user}`, ts: at - s.age, browser: browsers[user % 3], os: 'Linux' })),
+        s.users.map((user) => ({
+          user: `u${user}`,
+          ts: at - s.age,
+          browser: browsers[user % 3],
+          os: 'Linux',
+        })),
         at,
       );
       continue;
