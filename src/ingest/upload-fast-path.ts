@@ -29,19 +29,67 @@ export function parseUploadFast(
   receivedAt: number,
   options: ParseRecordsOptions,
 ): ParsedUpload | undefined {
-  if (!isUtf8(body)) return undefined;
-  const checker = new RecordChecker(receivedAt, options);
-  scanner.reset(body);
-  try {
-    readBody(checker);
-  } catch (error) {
-    if (error === NOT_HANDLED) return undefined;
-    throw error;
-  } finally {
-    // The shared scanner would otherwise keep the last body (up to the body limit) alive.
-    scanner.reset(NO_BYTES);
+  const read = UploadRead.begin(body, receivedAt, options);
+  if (read === undefined) return undefined;
+  while (read.step() === 'more');
+  return read.result();
+}
+
+/**
+ * The same, read RECORDS_PER_SLICE records at a time with a turn of the event loop in between, so
+ * that other requests are answered while a large upload is read (1000 records take about a
+ * millisecond). Uploads read this way may interleave: each has its own scanner.
+ */
+export async function parseUploadFastInSlices(
+  body: Buffer,
+  receivedAt: number,
+  options: ParseRecordsOptions,
+): Promise<ParsedUpload | undefined> {
+  const read = UploadRead.begin(body, receivedAt, options);
+  if (read === undefined) return undefined;
+  while (read.step() === 'more') await new Promise((resolve) => setImmediate(resolve));
+  return read.result();
+}
+
+/** Records read between two pauses of parseUploadFastInSlices: about 0.1 ms of work. */
+export const RECORDS_PER_SLICE = 128;
+
+/** One upload being read: its scanner, its checker, and where the reading stopped. */
+class UploadRead {
+  private readonly scanner = new JsonByteScanner();
+  private readonly steps: Generator<void, void>;
+  private outcome: 'more' | 'done' | 'not handled' = 'more';
+
+  private constructor(
+    body: Buffer,
+    private readonly checker: RecordChecker,
+  ) {
+    this.scanner.reset(body);
+    this.steps = readBody(checker);
   }
-  return checker.result();
+
+  static begin(body: Buffer, receivedAt: number, options: ParseRecordsOptions): UploadRead | undefined {
+    return isUtf8(body) ? new UploadRead(body, new RecordChecker(receivedAt, options)) : undefined;
+  }
+
+  /** Reads on to the next pause or the end. */
+  step(): 'more' | 'done' | 'not handled' {
+    scanner = this.scanner;
+    try {
+      if (this.steps.next().done === true) this.outcome = 'done';
+    } catch (error) {
+      if (error !== NOT_HANDLED) throw error;
+      this.outcome = 'not handled';
+    }
+    return this.outcome;
+  }
+
+  /** What was read, or undefined for a body the reference path must read. */
+  result(): ParsedUpload | undefined {
+    // The scanner would otherwise keep the body (up to the body limit) alive as long as the result.
+    this.scanner.reset(NO_BYTES);
+    return this.outcome === 'done' ? this.checker.result() : undefined;
+  }
 }
 
 /** Nesting levels of the upload's parts, as the reference path counts them. */
@@ -57,14 +105,15 @@ const RECORD_KEYS = new KeyTable(RECORD_FIELDS);
 const SESSION_KEYS = new KeyTable(SESSION_FIELDS);
 
 const NO_BYTES = Buffer.alloc(0);
-// One of each, reused: a parse runs to its end synchronously, and the checker keeps no view.
-const scanner = new JsonByteScanner();
+/** The scanner of the upload being read: set by UploadRead.step, which reads synchronously. */
+let scanner: JsonByteScanner;
+// One of each, reused: a record is read whole within a step, and the checker keeps no view.
 /** For the fields whose values repeat from record to record. */
 const repeated = new AsciiStringCache();
 const record: RecordFields = {};
 const session: SessionFields = {};
 
-function readBody(checker: RecordChecker): void {
+function* readBody(checker: RecordChecker): Generator<void, void> {
   let read = false;
   if (scanner.beginObject(BODY)) {
     do {
@@ -74,7 +123,7 @@ function readBody(checker: RecordChecker): void {
       }
       // JSON.parse keeps the last `d`: rare enough to leave to the reference path.
       if (read) throw NOT_HANDLED;
-      readRecords(checker);
+      yield* readRecords(checker);
       read = true;
     } while (scanner.nextMember());
   }
@@ -82,11 +131,12 @@ function readBody(checker: RecordChecker): void {
   if (!read) throw NOT_HANDLED;
 }
 
-function readRecords(checker: RecordChecker): void {
+function* readRecords(checker: RecordChecker): Generator<void, void> {
   if (!scanner.beginArray(BODY_MEMBER)) return;
   let index = 0;
   do {
     if (index === MAX_RECORDS_PER_UPLOAD) throw NOT_HANDLED;
+    if (index > 0 && index % RECORDS_PER_SLICE === 0) yield;
     const isObject = scanner.atObject();
     const start = scanner.pos;
     const error = checker.check(isObject ? readRecord() : scanner.value(RECORD));

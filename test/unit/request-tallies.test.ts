@@ -14,7 +14,14 @@ const METHODS = ['GET', 'POST'];
 const ROUTES = ['/1/now.json', '/1/upload', 'unmatched'];
 const STATUSES = [200, 400, 404, 503];
 
-const request = fc.record({
+interface Request {
+  readonly method: string;
+  readonly route: string;
+  readonly status: number;
+  readonly seconds: number;
+}
+
+const request: fc.Arbitrary<Request> = fc.record({
   method: fc.constantFrom(...METHODS),
   route: fc.constantFrom(...ROUTES),
   status: fc.constantFrom(...STATUSES),
@@ -22,7 +29,7 @@ const request = fc.record({
   seconds: fc.oneof(fc.constantFrom(...BOUNDS, 0), fc.double({ min: 0, max: 5, noNaN: true })),
 });
 
-async function oracleText(requests: readonly fc.RecordValue<typeof request>[]): Promise<string> {
+async function oracleText(requests: readonly Request[]): Promise<string> {
   const registry = new Registry();
   const counter = new Counter({
     name: 'activenow_http_requests_total',
@@ -44,7 +51,7 @@ async function oracleText(requests: readonly fc.RecordValue<typeof request>[]): 
   return registry.metrics();
 }
 
-async function talliedText(requests: readonly fc.RecordValue<typeof request>[]): Promise<string> {
+async function talliedText(requests: readonly Request[]): Promise<string> {
   const registry = new Registry();
   const tallies = new RequestTallies(registry, BOUNDS);
   for (const r of requests) {

@@ -12,7 +12,11 @@ import {
   SESSION_FIELDS,
 } from '../../src/ingest/clevertap-records.js';
 import { deriveSession } from '../../src/ingest/derive-session.js';
-import { parseUploadFast } from '../../src/ingest/upload-fast-path.js';
+import {
+  parseUploadFast,
+  parseUploadFastInSlices,
+  RECORDS_PER_SLICE,
+} from '../../src/ingest/upload-fast-path.js';
 import { ApiError } from '../../src/model/api-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../src/protocol/upload-limits.js';
 
@@ -565,6 +569,60 @@ describe('upload fast path against the reference path', () => {
       const fast = fastAgrees(body);
       expect(fast?.processed).toBe(1000);
     }
+  });
+});
+
+/** Bodies of up to a few slices' records (their records repeated), and some that are not handled. */
+const longBody: fc.Arbitrary<Buffer> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.array(record, { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 50 }))
+      .map(([records, times]) =>
+        utf8(`{"d":[${Array.from({ length: times }, () => records.join(',')).join(',')}]}`),
+      ),
+  },
+  { weight: 1, arbitrary: anyBody },
+);
+
+describe('upload fast path read in slices', () => {
+  it('gives what it gives read whole, with other uploads read in between', async () => {
+    /** Answered bodies of more than one slice: the generator must make some. */
+    let sliced = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(longBody, { minLength: 1, maxLength: 4 }), async (bodies) => {
+        const whole = bodies.map((body) => parseUploadFast(body, R, OPTIONS));
+        const inSlices = await Promise.all(bodies.map((body) => parseUploadFastInSlices(body, R, OPTIONS)));
+        expect(inSlices).toStrictEqual(whole);
+        for (const upload of whole) {
+          if (upload !== undefined && upload.processed + upload.unprocessed.length > RECORDS_PER_SLICE)
+            sliced++;
+        }
+      }),
+      { numRuns: 120 },
+    );
+    expect(sliced).toBeGreaterThan(20);
+  });
+
+  it('lets the event loop turn while it reads', async () => {
+    const records = Array.from({ length: 3 * RECORDS_PER_SLICE }, (_, i) =>
+      JSON.stringify({ identity: `u${i}`, type: 'event', evtName: 'x', ts: R }),
+    );
+    const body = utf8(`{"d":[${records.join(',')}]}`);
+    const ticks = () => new Promise((resolve) => setImmediate(resolve));
+    let done = false;
+    const reading = parseUploadFastInSlices(body, R, OPTIONS).then((result) => {
+      done = true;
+      return result;
+    });
+    let immediates = 0;
+    while (!done) {
+      await ticks();
+      immediates++;
+    }
+    expect((await reading)?.processed).toBe(3 * RECORDS_PER_SLICE);
+    // Three slices: at least two pauses, each a turn in which this loop's own immediate ran too.
+    expect(immediates).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { uploadRecordSchema } from '../../ingest/clevertap-record-schema.js';
 import { type ParseRecordsOptions, parseRecords } from '../../ingest/clevertap-records.js';
 import { deriveSession } from '../../ingest/derive-session.js';
-import { parseUploadFast } from '../../ingest/upload-fast-path.js';
+import { parseUploadFastInSlices } from '../../ingest/upload-fast-path.js';
 import { ApiError } from '../../model/api-errors.js';
 import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
@@ -104,7 +104,8 @@ export const uploadRoute: Route = {
       scope.post(PATH, { onRequest: guard }, async (request, reply) => {
         const bytes = request.body as Buffer | undefined;
         const at = clock();
-        const fast = bytes === undefined ? undefined : parseUploadFast(bytes, at, PARSE_OPTIONS);
+        const fast =
+          bytes === undefined ? undefined : await parseUploadFastInSlices(bytes, at, PARSE_OPTIONS);
         // Else the reference path, whose errors come in its order: the body's, dryRun's, the records'.
         let body: unknown;
         if (fast === undefined && bytes !== undefined) {
