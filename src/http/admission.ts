@@ -31,6 +31,9 @@ export async function admit(
   if (options.requestRate !== undefined && !options.requestRate.take(account)) {
     throw new ApiError('tooManyRequests', {}, { 'retry-after': '1' });
   }
-  response.once('close', options.inFlight.acquire(account));
+  const release = options.inFlight.acquire(account);
+  // A client may have gone while the credentials were looked up (Redis): its 'close' has passed.
+  if (response.destroyed) release();
+  else response.once('close', release);
   return account;
 }
