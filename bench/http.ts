@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliProcesses, type Credentials } from '../support/cli-process.js';
+import { CliProcesses, type Credentials, type ServerProcess } from '../support/cli-process.js';
 import { postJson } from '../support/json-requests.js';
 import { ROOT } from '../support/repo-root.js';
 import { type LoadFigures, runLoad } from './support/http-load.js';
@@ -198,12 +198,52 @@ function assertClean(name: string, figures: LoadFigures): void {
     );
 }
 
-/** With BENCH_PROFILE_DIR set, the server profiles itself (bench/support/cpu-profile.mjs). */
-function profileEnvironment(): Record<string, string> {
+/**
+ * The server reports its event-loop delay and GC pauses (bench/support/server-pauses.mjs); with
+ * BENCH_PROFILE_DIR set, it also profiles itself (bench/support/cpu-profile.mjs).
+ */
+function serverEnvironment(): Record<string, string> {
+  const preload = (file: string) => `--import ${new URL(`./support/${file}`, import.meta.url).pathname}`;
   const dir = process.env.BENCH_PROFILE_DIR;
-  if (dir === undefined) return {};
-  const preload = new URL('./support/cpu-profile.mjs', import.meta.url).pathname;
-  return { NODE_OPTIONS: `--import ${preload}`, BENCH_PROFILE_DIR: dir };
+  if (dir === undefined) return { NODE_OPTIONS: preload('server-pauses.mjs') };
+  return {
+    NODE_OPTIONS: `${preload('server-pauses.mjs')} ${preload('cpu-profile.mjs')}`,
+    BENCH_PROFILE_DIR: dir,
+  };
+}
+
+interface Pauses {
+  /** Event-loop delay, ms. */
+  readonly loop: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  readonly gc: Readonly<Record<string, { count: number; maxMs: number; totalMs: number }>>;
+}
+
+/** `run`, and what held the server's event loop meanwhile (server-pauses.mjs, asked by SIGUSR2). */
+async function withPauses<T>(server: ServerProcess, run: () => Promise<T>): Promise<[T, Pauses]> {
+  const pid = server.child.pid as number;
+  const report = async (): Promise<Pauses> => {
+    const before = server.stderr().split('[pauses] ').length;
+    process.kill(pid, 'SIGUSR2');
+    for (;;) {
+      const parts = server.stderr().split('[pauses] ');
+      if (parts.length > before) return JSON.parse(parts[parts.length - 1].split('\n')[0]) as Pauses;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  await report();
+  const result = await run();
+  return [result, await report()];
+}
+
+/** e.g. "loop delay p99 1.2 / p99.9 3.4 / max 5.6 ms; scavenges 12 (longest 1.1 ms), mark-compacts 1 (longest 20.3 ms)". */
+function describePauses({ loop, gc }: Pauses): string {
+  const kinds = Object.entries(gc)
+    .map(
+      ([kind, p]) =>
+        `${kind} ${p.count} (longest ${p.maxMs.toFixed(1)} ms, ${p.totalMs.toFixed(0)} ms in all)`,
+    )
+    .join(', ');
+  return `event-loop delay p99 ${loop.p99} / p99.9 ${loop.p999} / max ${loop.max} ms; GC: ${kinds || 'none'}`;
 }
 
 async function main(): Promise<void> {
@@ -234,7 +274,7 @@ async function main(): Promise<void> {
         '--log-level',
         'warn',
       ],
-      { env: profileEnvironment() },
+      { env: serverEnvironment() },
     );
     const pid = server.child.pid as number;
     const account = server.created;
@@ -245,11 +285,13 @@ async function main(): Promise<void> {
     log(`loading ${formatInt(bodies.length)} uploads (${bytesPerEvent.toFixed(0)} bytes per event)`);
     const loadSeconds = await loadAll(server.url, account, bodies);
     log(`loaded in ${loadSeconds.toFixed(1)} s; ingest for ${INGEST_SECONDS} s`);
-    const ingested = await ingest(server.url, pid, account, bodies);
+    const [ingested, ingestPauses] = await withPauses(server, () => ingest(server.url, pid, account, bodies));
     assertClean('ingest', ingested);
     const eventsPerSecond = ingested.requestsPerSecond * BATCH;
     const eventsPerCoreSecond = eventsPerSecond / Math.max(ingested.serverCpu, 1e-9);
-    log(`ingest: ${formatInt(eventsPerSecond)} events/s; ${describeLoad(ingested)}`);
+    log(
+      `ingest: ${formatInt(eventsPerSecond)} events/s; ${describeLoad(ingested)}; ${describePauses(ingestPauses)}`,
+    );
 
     const answer = await postJson(`${server.url}/1/now.json`, account, JSON.parse(NOW_BODY));
     const count = (answer.body as { count?: number } | undefined)?.count;
@@ -258,13 +300,15 @@ async function main(): Promise<void> {
     const loadedBytes = residentBytes(pid);
 
     const headers = headersOf(account);
-    const ours = await nowLoad(server.url, pid, headers);
+    const [ours, nowPauses] = await withPauses(server, () => nowLoad(server.url, pid, headers));
     assertClean('now.json', ours);
-    log(`now.json: ${describeLoad(ours)}`);
-    const mixed = await mixedLoad(server.url, pid, headers, bodies);
+    log(`now.json: ${describeLoad(ours)}; ${describePauses(nowPauses)}`);
+    const [mixed, mixedPauses] = await withPauses(server, () => mixedLoad(server.url, pid, headers, bodies));
     assertClean('now.json under uploads', mixed.now);
     assertClean('uploads under now.json', mixed.uploads);
-    log(`now.json under uploads: ${describeLoad(mixed.now)}; uploads: ${describeLoad(mixed.uploads)}`);
+    log(
+      `now.json under uploads: ${describeLoad(mixed.now)}; uploads: ${describeLoad(mixed.uploads)}; ${describePauses(mixedPauses)}`,
+    );
     await processes.stop(server);
 
     const floors = new Map<Baseline, LoadFigures>();
@@ -357,6 +401,7 @@ async function main(): Promise<void> {
       `Data: ${workload.describe()}; rendered as CleverTap event records of ${bytesPerEvent.toFixed(0)} bytes on average (identity, type, evtName, ts, a one-field evtData, session source/browser/os/device), ${formatInt(bodies.length)} bodies of ${BATCH}. All of them are uploaded once first (${loadSeconds.toFixed(1)} s, every user becomes active, the JIT warms up); the timed ingest then sends the first ${Math.min(INGEST_BODIES, bodies.length)} of them (${formatInt(Math.min(INGEST_BODIES, bodies.length) * BATCH)} events of users already active) again and again for ${INGEST_SECONDS} s over ${INGEST_CONNECTIONS} connections, each with its own share, every answer checked to be a 200.`,
       `CPU during ingest: ${cpu(ingested)}. "Events per server CPU-second" is events/s divided by the server's CPU use (its process time, all threads, from /proc), i.e. the rate one fully busy core would sustain.`,
       `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run; a minimal fastify app (one route, the same bytes, fastify's own JSON body parser, no logger) shows what the framework alone costs. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}; minimal fastify ${cpu(fastify)}. When autocannon's CPU nears 100% the client, not the server, sets the rate: compare the servers' CPU per request then. Latencies are autocannon's (whole milliseconds).`,
+      `What held the server's event loop (bench/support/server-pauses.mjs, preloaded into the server: monitorEventLoopDelay at 1 ms resolution, GC pauses from perf_hooks): during ingest, ${describePauses(ingestPauses)}; during now.json alone, ${describePauses(nowPauses)}; during now.json with uploads, ${describePauses(mixedPauses)}. Under a saturating load the loop is never idle, so its delay is the time of one turn (all the requests read at once), not a stall.`,
       `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected.`,
     ];
     publishResults({
@@ -390,6 +435,7 @@ async function main(): Promise<void> {
           fastifyCpuMicrosPerRequest: Number(cpuPerRequest(fastify)),
           nowToBareRatio: Number(nowRatio.toFixed(3)),
           residentBytesPerActiveUser: Math.round(perUser),
+          pauses: { ingest: ingestPauses, now: nowPauses, mixed: mixedPauses },
           measuredAt: new Date().toISOString(),
           command: COMMAND,
         },
