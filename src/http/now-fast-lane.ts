@@ -68,24 +68,11 @@ export class NowFastLane {
     }
     const bytes = Number(length);
     if (bytes === 0 || bytes > this.options.context.maxBodyBytes) return false;
-    const started = performance.now();
-    // The body first (its length is within the limit): a request whose body never comes holds
-    // nothing. One given up on never ends, and is answered to nobody and counted nowhere, as in
-    // Fastify; without an 'error' listener, Node emits none for it.
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      void this.serve(request, response, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), started);
-    });
+    void this.serve(request, response, performance.now());
     return true;
   }
 
-  private async serve(
-    request: IncomingMessage,
-    response: ServerResponse,
-    body: Buffer,
-    started: number,
-  ): Promise<void> {
+  private async serve(request: IncomingMessage, response: ServerResponse, started: number): Promise<void> {
     const id = this.options.requestId(request);
     response.setHeader(REQUEST_ID_HEADER, id);
     let status: number;
@@ -93,6 +80,7 @@ export class NowFastLane {
     let bodyUnreadable = false;
     try {
       const account = await admit(this.options.admission, request.headers, response);
+      const body = await bodyOf(request);
       // Latin-1 maps each byte to one character: equal keys are equal bytes.
       const key = body.toString('latin1');
       let query = this.queries.get(key);
@@ -155,6 +143,20 @@ export class NowFastLane {
 interface RememberedAnswer {
   readonly stamp: number;
   readonly bytes: Buffer;
+}
+
+/**
+ * The whole body (its length was checked against the limit from Content-Length). One given up on
+ * never ends: its request is answered to nobody and counted nowhere, as in Fastify, and its place in
+ * flight is given back when its response closes. Without an 'error' listener, Node emits no error
+ * for it.
+ */
+function bodyOf(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  });
 }
 
 function send(
