@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_PAGE_CACHE_MIB } from '../src/defaults.js';
 import { CliProcesses, type Credentials, type ServerProcess } from '../support/cli-process.js';
 import { postJson } from '../support/json-requests.js';
 import { ROOT } from '../support/repo-root.js';
@@ -176,6 +177,30 @@ async function mixedLoad(
   return { now, uploads };
 }
 
+/** The server's V8 memory gauges (prom-client's default metrics), bytes. */
+const MEMORY_GAUGES = {
+  'V8 heap used': 'nodejs_heap_size_used_bytes',
+  'V8 heap total': 'nodejs_heap_size_total_bytes',
+  'external (ArrayBuffers, Buffers)': 'nodejs_external_memory_bytes',
+} as const;
+
+type Memory = Record<keyof typeof MEMORY_GAUGES, number>;
+
+async function memoryOf(url: string): Promise<Memory> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return Object.fromEntries(
+    Object.entries(MEMORY_GAUGES).map(([label, name]) => [label, gauge(name)]),
+  ) as Memory;
+}
+
+function describeMemory(idle: Memory, loaded: Memory): string {
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  return (Object.keys(MEMORY_GAUGES) as (keyof Memory)[])
+    .map((label) => `${label} ${mib(idle[label])} → ${mib(loaded[label])}`)
+    .join(', ');
+}
+
 /** p50 / p99 / p99.9 / max, ms. */
 function tail(figures: LoadFigures): string {
   const { p50, p99, p99_9, max } = figures.latencyMs;
@@ -281,6 +306,7 @@ async function main(): Promise<void> {
     if (account === undefined) throw new Error('serve did not create the first account');
     const serverCore = pinOtherProcess(pid);
     const idleBytes = residentBytes(pid);
+    const idleMemory = await memoryOf(server.url);
 
     log(`loading ${formatInt(bodies.length)} uploads (${bytesPerEvent.toFixed(0)} bytes per event)`);
     const loadSeconds = await loadAll(server.url, account, bodies);
@@ -298,6 +324,10 @@ async function main(): Promise<void> {
     if (count !== USERS)
       throw new Error(`now.json counted ${count} users, expected ${USERS}: ${answer.text}`);
     const loadedBytes = residentBytes(pid);
+    const loadedMemory = await memoryOf(server.url);
+    log(
+      `memory: resident ${((loadedBytes - idleBytes) / USERS).toFixed(0)} B per user above idle; idle → loaded, MiB: ${describeMemory(idleMemory, loadedMemory)}`,
+    );
 
     const headers = headersOf(account);
     const [ours, nowPauses] = await withPauses(server, () => nowLoad(server.url, pid, headers));
@@ -402,7 +432,7 @@ async function main(): Promise<void> {
       `CPU during ingest: ${cpu(ingested)}. "Events per server CPU-second" is events/s divided by the server's CPU use (its process time, all threads, from /proc), i.e. the rate one fully busy core would sustain.`,
       `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run; a minimal fastify app (one route, the same bytes, fastify's own JSON body parser, no logger) shows what the framework alone costs. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}; minimal fastify ${cpu(fastify)}. When autocannon's CPU nears 100% the client, not the server, sets the rate: compare the servers' CPU per request then. Latencies are autocannon's (whole milliseconds).`,
       `What held the server's event loop (bench/support/server-pauses.mjs, preloaded into the server: monitorEventLoopDelay at 1 ms resolution, GC pauses from perf_hooks): during ingest, ${describePauses(ingestPauses)}; during now.json alone, ${describePauses(nowPauses)}; during now.json with uploads, ${describePauses(mixedPauses)}. Under a saturating load the loop is never idle, so its delay is the time of one turn (all the requests read at once), not a stall.`,
-      `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected.`,
+      `Memory: resident set (VmRSS) after loading ${formatInt(USERS)} users and the timed ingest, minus the resident set of the idle server (${(idleBytes / 2 ** 20).toFixed(0)} MiB); total ${(loadedBytes / 2 ** 20).toFixed(0)} MiB. It includes V8 heap not yet collected. From the server's own gauges (/metrics), idle → loaded, MiB: ${describeMemory(idleMemory, loadedMemory)}; the rest of the resident set is memory outside V8 (SQLite's page cache, up to ${DEFAULT_PAGE_CACHE_MIB} MiB by default, and the allocator's).`,
     ];
     publishResults({
       title: 'HTTP (bench:http)',
@@ -435,6 +465,7 @@ async function main(): Promise<void> {
           fastifyCpuMicrosPerRequest: Number(cpuPerRequest(fastify)),
           nowToBareRatio: Number(nowRatio.toFixed(3)),
           residentBytesPerActiveUser: Math.round(perUser),
+          memory: { idle: idleMemory, loaded: loadedMemory },
           pauses: { ingest: ingestPauses, now: nowPauses, mixed: mixedPauses },
           measuredAt: new Date().toISOString(),
           command: COMMAND,
