@@ -145,6 +145,25 @@ export class ActivityDatabase {
     return found;
   }
 
+  /**
+   * What a checkpoint of the batches up to `id` must know of the log to be used with it: the latest
+   * time among those batches still logged, and the first id after `id`.
+   */
+  logAround(id: number): { latestAtUpTo: number | null; firstIdAfter: number | null } {
+    return attempt(`cannot read the activity log ${this.path}`, () => ({
+      latestAtUpTo:
+        this.db
+          .prepare<[number], number | null>('SELECT max(at) FROM activity_batch WHERE id <= ?')
+          .pluck()
+          .get(id) ?? null,
+      firstIdAfter:
+        this.db
+          .prepare<[number], number | null>('SELECT min(id) FROM activity_batch WHERE id > ?')
+          .pluck()
+          .get(id) ?? null,
+    }));
+  }
+
   /** Up to `limit` logged batches after `afterId`, oldest first. */
   batchesAfter(afterId: number, limit: number): LoggedBatch[] {
     return attempt(`cannot read the activity log ${this.path}`, () => this.selectBatches.all(afterId, limit));

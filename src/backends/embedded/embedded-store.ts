@@ -6,6 +6,7 @@ import type { NowQuery, NowResult } from '../../model/now-query.js';
 import { type Store, type StoreReadiness, StoreUnavailableError } from '../../store/store.js';
 import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
+import type { CheckpointState, Checkpoints } from './checkpoints.js';
 import { DurableFirstSeen } from './durable-first-seen.js';
 import { withFoldedValues } from './folded-batch.js';
 
@@ -17,6 +18,8 @@ export interface EmbeddedStoreOptions {
    * Without one, everything lives in memory only (tests, benchmarks' baseline).
    */
   readonly database?: ActivityDatabase;
+  /** With a database: the engines saved now and then, so that a start replays only the log after. */
+  readonly checkpoints?: Checkpoints;
 }
 
 /** Users looked at per account and per maintenance pass: enough to keep up, small enough not to pause. */
@@ -58,6 +61,8 @@ export class EmbeddedStore implements Store {
   private flushTimer: NodeJS.Timeout | undefined;
   private time = 0;
   private lastCommitAt = 0;
+  /** Id of the last logged batch applied to the engines. */
+  private lastBatchId = 0;
   private ready: boolean;
   private closed = false;
 
@@ -71,7 +76,13 @@ export class EmbeddedStore implements Store {
   async recover(): Promise<void> {
     const database = this.options.database;
     if (database === undefined || this.ready) return;
-    let afterId = 0;
+    const restored = this.options.checkpoints?.restore(database, (account) => this.newEngineFor(account));
+    if (restored !== undefined) {
+      for (const [account, engine] of restored.engines) this.engines.set(account, engine);
+      this.time = restored.time;
+      this.lastBatchId = restored.lastBatchId;
+    }
+    let afterId = this.lastBatchId;
     for (;;) {
       const batches = database.batchesAfter(afterId, REPLAY_CHUNK);
       if (batches.length === 0) break;
@@ -105,10 +116,13 @@ export class EmbeddedStore implements Store {
   }
 
   async dropAccount(account: string): Promise<void> {
+    // A checkpoint holding the account would bring it back on the next start: gone first.
+    await this.options.checkpoints?.discard();
     this.engines.delete(account);
     this.memoryFirstSeen.delete(account);
     this.firstSeen?.forgetAccount(account);
     this.options.database?.deleteAccount(account);
+    this.options.checkpoints?.resume();
   }
 
   /**
@@ -133,6 +147,14 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.ready && (this.queue.length > 0 || this.hasDeferredWrites())) this.flush();
+    const checkpoints = this.options.checkpoints;
+    if (checkpoints && this.ready) {
+      // A last checkpoint, so that the next start replays nothing; it may be taken only once the
+      // first-seen times learnt from the batches just applied are committed too.
+      if (this.hasDeferredWrites()) this.flush();
+      if (!this.hasDeferredWrites()) checkpoints.take(this.checkpointState());
+      await checkpoints.idle();
+    }
     this.closed = true;
     this.options.database?.close();
     this.engines.clear();
@@ -179,6 +201,9 @@ export class EmbeddedStore implements Store {
       return;
     }
     this.lastCommitAt = at;
+    // Everything applied so far, and all it taught, is committed now: the moment for a checkpoint.
+    if (this.options.checkpoints?.due(at, this.lastBatchId))
+      this.options.checkpoints.take(this.checkpointState());
     batches.forEach((batch, i) => {
       try {
         this.apply(batch.account, batch.activities, at, ids[i]);
@@ -190,8 +215,13 @@ export class EmbeddedStore implements Store {
     if (this.hasDeferredWrites()) this.scheduleFlush('later');
   };
 
+  private checkpointState(): CheckpointState {
+    return { time: this.time, lastBatchId: this.lastBatchId, engines: this.engines };
+  }
+
   /** Applies a logged batch; values the engine folds into Other are logged that way next commit. */
   private apply(account: string, activities: readonly Activity[], at: number, logId: number): void {
+    this.lastBatchId = logId;
     const folds: number[] = [];
     this.engine(account).record(activities, at, (activity, dimension) => folds.push(activity, dimension));
     if (folds.length > 0)
@@ -215,10 +245,14 @@ export class EmbeddedStore implements Store {
   private engine(account: string): ActiveUsersEngine {
     let engine = this.engines.get(account);
     if (engine === undefined) {
-      engine = this.newEngine(this.firstSeen?.registryFor(account) ?? this.memoryRegistry(account));
+      engine = this.newEngineFor(account);
       this.engines.set(account, engine);
     }
     return engine;
+  }
+
+  private newEngineFor(account: string): ActiveUsersEngine {
+    return this.newEngine(this.firstSeen?.registryFor(account) ?? this.memoryRegistry(account));
   }
 
   /** Without a database, first-seen times still outlive an account's engine being dropped. */
