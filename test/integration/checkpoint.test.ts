@@ -398,6 +398,27 @@ describe('a checkpoint that cannot be used: a warning saying why, then a full re
     expect(expected[0].count).toBeGreaterThan(0);
     expect(await answers(restarted.store, times)).toEqual(expected);
   });
+
+  it('ahead of the log: an older activity.db restored from a backup beside a newer checkpoint', async () => {
+    const random = seededRandom(16);
+    const dataDir = join(dir(), 'data');
+    mkdirSync(dataDir);
+    const opened = await openStore(dataDir);
+    let t = await traffic(random, [opened], newOracles(), T0, 20);
+    await opened.store.close();
+    const backup = crashCopy(dataDir, 'backup');
+    const reopened = await openStore(dataDir);
+    t = await traffic(random, [reopened], newOracles(), t, 20);
+    await reopened.store.close();
+    copyFileSync(join(backup, ACTIVITY_FILE), join(dataDir, ACTIVITY_FILE));
+    const replayed = await openStore(crashCopy(dataDir, 'replayed'), { checkpoints: false });
+    const restored = await openStore(dataDir);
+    expect(warnings(restored.events).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^checkpoint unusable \(the log ends at batch \d+, before it/),
+    ]);
+    const times = [t + 1];
+    expect(await answers(restored.store, times)).toEqual(await answers(replayed.store, times));
+  });
 });
 
 describe('dropping an account', () => {

@@ -115,8 +115,9 @@ export class Checkpoints {
   /**
    * The engines of the checkpoint, made by `newEngine`, if there is one and it fits `log`; else
    * undefined, after a warning saying why (the store then replays the whole log). An unreadable,
-   * truncated, corrupt or old-format file, one from another horizon or value cap, and one the log
-   * has moved past (batches after it deleted, or ids reused since) are all unusable.
+   * truncated, corrupt or old-format file, one from another horizon or value cap, one the log has
+   * moved past (batches after it deleted, or ids reused since) and one ahead of the log (an older
+   * log restored) are all unusable.
    */
   restore(
     log: ActivityDatabase,
@@ -137,9 +138,13 @@ export class Checkpoints {
         engines.set(account, engine);
       }
       input.end();
-      const { latestAtUpTo, firstIdAfter } = log.logAround(lastBatchId);
+      const { latestAtUpTo, firstIdAfter, lastId } = log.logAround(lastBatchId);
       if (latestAtUpTo !== null && latestAtUpTo > time)
         throw new UnusableCheckpoint('the log was emptied and started again since (batch ids reused)');
+      if (lastId !== null && lastId < lastBatchId)
+        throw new UnusableCheckpoint(
+          `the log ends at batch ${lastId}, before it (batch ${lastBatchId}): an older activity.db restored?`,
+        );
       if (firstIdAfter !== null && firstIdAfter !== lastBatchId + 1)
         throw new UnusableCheckpoint(
           `the log no longer holds the batches after it (next logged batch ${firstIdAfter}, expected ${lastBatchId + 1})`,
