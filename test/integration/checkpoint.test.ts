@@ -11,6 +11,8 @@ import type { Activity } from '../../src/model/activity.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
+import { createAccount, type ServerProcess, untilOutput } from '../../support/cli-process.js';
+import { postJson } from '../../support/json-requests.js';
 import { cliScope } from '../support/cli-scope.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 
@@ -49,7 +51,7 @@ interface Event {
 }
 
 const stores: EmbeddedStore[] = [];
-const { dir } = cliScope('checkpoint');
+const { processes, dir } = cliScope('checkpoint');
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
@@ -440,5 +442,87 @@ describe('dropping an account', () => {
     expect(loaded(crashed.events)).toBeUndefined();
     expect((await crashed.store.now('acct-a', query, t)).count).toBe(0);
     expect((await crashed.store.now('acct-b', query, t)).count).toBeGreaterThan(0);
+  });
+});
+
+describe('serve', () => {
+  /** A server on `dataDir`, once its `storage ready` line is out (log lines may follow `listening on`). */
+  async function serve(dataDir: string): Promise<ServerProcess> {
+    const server = await processes.serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'info']);
+    await untilOutput(server, () => server.stdout().includes('"storage ready"'));
+    return server;
+  }
+
+  /** The JSON log lines of `text` whose message starts with `start`. */
+  function logLines(text: string, start: string): { level: number; msg: string; lastBatchId?: number }[] {
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .filter((line) => typeof line.msg === 'string' && line.msg.startsWith(start));
+  }
+
+  it('writes one on SIGTERM, starts from it after SIGTERM and after kill -9, and logs a damaged one before replaying the log', async () => {
+    const dataDir = join(dir(), 'data');
+    const account = await createAccount(processes, dataDir, 'checkpointed');
+    const upload = async (server: ServerProcess, prefix: string, users: number) => {
+      const body = {
+        d: Array.from({ length: users }, (_, i) => ({
+          identity: `${prefix}-${i}`,
+          type: 'event',
+          evtName: 'Checkpoint Test',
+          session: { browser: prefix },
+        })),
+      };
+      const answer = await postJson(`${server.url}/1/upload`, account, body);
+      expect(answer.status, answer.text).toBe(200);
+    };
+    const counts = async (server: ServerProcess) =>
+      (await postJson(`${server.url}/1/now.json`, account, { browser: true })).body;
+    const expected = (browsers: Record<string, number>) => ({
+      status: 'success',
+      count: Object.values(browsers).reduce((a, b) => a + b, 0),
+      browser: browsers,
+    });
+
+    const first = await serve(dataDir);
+    expect(logLines(first.stdout(), 'checkpoint')).toEqual([]);
+    await upload(first, 'Alpha', 30);
+    expect((await processes.stop(first)).code).toBe(0);
+    expect(existsSync(join(dataDir, CHECKPOINT_FILE))).toBe(true);
+
+    const second = await serve(dataDir);
+    expect(logLines(second.stdout(), 'checkpoint')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'checkpoint loaded; replaying the log after it',
+        lastBatchId: 1,
+      }),
+    ]);
+    expect(await counts(second)).toEqual(expected({ Alpha: 30 }));
+    await upload(second, 'Beta', 20);
+    second.child.kill('SIGKILL');
+    expect((await second.exited).signal).toBe('SIGKILL');
+
+    const third = await serve(dataDir);
+    // The checkpoint of the SIGTERM (or a later one), and Beta from the log after it.
+    expect(logLines(third.stdout(), 'checkpoint').map((line) => line.msg)).toEqual([
+      'checkpoint loaded; replaying the log after it',
+    ]);
+    expect(await counts(third)).toEqual(expected({ Alpha: 30, Beta: 20 }));
+    expect((await processes.stop(third)).code).toBe(0);
+
+    const path = join(dataDir, CHECKPOINT_FILE);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(path, bytes);
+    const fourth = await serve(dataDir);
+    expect(logLines(fourth.stdout(), 'checkpoint')).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'checkpoint unusable (checksum mismatch); replaying the whole log',
+      }),
+    ]);
+    expect(await counts(fourth)).toEqual(expected({ Alpha: 30, Beta: 20 }));
   });
 });
