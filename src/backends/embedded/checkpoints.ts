@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { ActiveUsersEngine } from '../../engine/active-users-engine.js';
-import { StateFormatError, StateReader, StateWriter } from '../../engine/state-stream.js';
+import { BytesPool, StateFormatError, StateReader, StateWriter } from '../../engine/state-stream.js';
 import type { StorageEventListener } from '../../store/backend.js';
 import type { ActivityDatabase } from './activity-database.js';
 import { readCheckpointFile, UnusableCheckpoint, writeCheckpointFile } from './checkpoint-file.js';
@@ -28,6 +28,8 @@ export class Checkpoints {
   private takenAt = Number.NEGATIVE_INFINITY;
   private takenBatchId = -1;
   private suspended = false;
+  /** The memory of the last checkpoint, for the next: one copy of the engines' tables, kept. */
+  private readonly pool = new BytesPool();
 
   constructor(
     private readonly path: string,
@@ -55,7 +57,7 @@ export class Checkpoints {
   take(state: CheckpointState): void {
     if (this.suspended) return;
     const started = performance.now();
-    const out = new StateWriter();
+    const out = new StateWriter(this.pool);
     out.number(state.time);
     out.number(state.lastBatchId);
     out.number(state.engines.size);
@@ -88,6 +90,7 @@ export class Checkpoints {
       )
       .finally(() => {
         this.writes--;
+        this.pool.keep(parts);
       });
   }
 
