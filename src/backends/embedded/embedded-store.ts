@@ -43,7 +43,8 @@ interface PendingBatch {
  * One in-memory engine per account, made on first use and dropped when it holds no user. With a
  * database, batches are group-committed to its log (all requests waiting at one turn of the event
  * loop share one transaction) and applied to the engines only once durable; on start the log is
- * replayed in order, at the times it was applied, so the engines come back exactly as they were.
+ * replayed in order, at the times it was applied, so the engines come back exactly as they were:
+ * the whole log, or with checkpoints only the batches after the last one (checkpoints.ts).
  *
  * Engine time is one monotonic clock for the whole store, the latest of every time it was given,
  * so that replaying the log with its recorded times reproduces every decision.
@@ -118,11 +119,14 @@ export class EmbeddedStore implements Store {
   async dropAccount(account: string): Promise<void> {
     // A checkpoint holding the account would bring it back on the next start: gone first.
     await this.options.checkpoints?.discard();
-    this.engines.delete(account);
-    this.memoryFirstSeen.delete(account);
-    this.firstSeen?.forgetAccount(account);
-    this.options.database?.deleteAccount(account);
-    this.options.checkpoints?.resume();
+    try {
+      this.engines.delete(account);
+      this.memoryFirstSeen.delete(account);
+      this.firstSeen?.forgetAccount(account);
+      this.options.database?.deleteAccount(account);
+    } finally {
+      this.options.checkpoints?.resume();
+    }
   }
 
   /**
