@@ -97,6 +97,15 @@ function summaryRows(results: Results): Row[] {
         met(n(recovery.replayActivitiesPerSecond) >= TARGETS.recovery.replayPerSecond),
         day(recovery),
       ],
+      [
+        'Restart after a crash (checkpoint + log after it), s',
+        n(recovery.restartFromCheckpointSeconds).toFixed(2),
+        `${n(recovery.recoverySeconds).toFixed(2)} (full replay)`,
+        '',
+        `<= ${TARGETS.recovery.restartSeconds}`,
+        met(n(recovery.restartFromCheckpointSeconds) <= TARGETS.recovery.restartSeconds),
+        day(recovery),
+      ],
     );
   }
   if (redis !== undefined) {

@@ -81,6 +81,12 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
  * grows by this much after a start, then stops.
  */
 export const DEFAULT_PAGE_CACHE_MIB = 64;
+/**
+ * Seconds of engine time between two checkpoints of the embedded store (fixed): a start replays at
+ * most about this much traffic after the last one. Each costs a copy of the engines' tables on the
+ * event loop and a write of them in the background (docs/operations.md, "Restart time").
+ */
+export const CHECKPOINT_INTERVAL_SECONDS = 30;
 
 // Operations.
 /** Accounts shown in `activenow_active_users`. */

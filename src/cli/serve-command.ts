@@ -3,7 +3,7 @@ import { openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import * as defaults from '../defaults.js';
 import { buildApp, systemClock } from '../http/app.js';
-import type { Backend } from '../store/backend.js';
+import type { Backend, StorageEventListener } from '../store/backend.js';
 import { type Demo, startDemo } from './demo.js';
 import { closeWithin, exitOnSignals } from './shutdown.js';
 import { addStorageOptions } from './storage-options.js';
@@ -89,7 +89,11 @@ export function registerServeCommand(program: Command): void {
 
 async function serve(config: ServeConfig): Promise<void> {
   let log: ((error: Error) => void) | undefined;
-  const backend = openBackend(config, { onStorageError: (error) => log?.(error) });
+  let logEvent: StorageEventListener | undefined;
+  const backend = openBackend(config, {
+    onStorageError: (error) => log?.(error),
+    onStorageEvent: (level, message, details) => logEvent?.(level, message, details),
+  });
   const app = buildApp({
     store: backend.store,
     accounts: backend.accounts,
@@ -111,6 +115,7 @@ async function serve(config: ServeConfig): Promise<void> {
     logLevel: config.logLevel,
   });
   log = (error) => app.log.warn({ err: error }, 'storage connection problem');
+  logEvent = (level, message, details) => app.log[level](details, message);
   const maintenance = setInterval(() => backend.maintain(systemClock()), MAINTENANCE_INTERVAL_MS);
   maintenance.unref();
   let demo: Demo | undefined;

@@ -17,6 +17,7 @@ import { DimensionSlots } from './dimension-slots.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
 import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline } from './minute-timeline.js';
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
 import { WindowCounters } from './window-counters.js';
 
@@ -137,6 +138,34 @@ export class ActiveUsersEngine {
     }
     if (query.timeline) result.timeline = this.timeline.points(this.clock);
     return result;
+  }
+
+  /**
+   * Everything that decides a later answer, for a checkpoint: an engine given it by `importState`
+   * (same horizon and value cap, any registry holding the same first-seen times) answers and records
+   * exactly as this one would. Copies typed arrays whole: one memory copy per table.
+   */
+  exportState(out: StateWriter): void {
+    out.number(this.horizon);
+    out.number(this.clock);
+    out.number(this.slotWidth);
+    this.users.exportState(out);
+    this.slots.exportState(out);
+    this.active.exportState(out);
+    this.newcomers.exportState(out);
+    this.timeline.exportState(out);
+  }
+
+  /** Takes the state `exportState` wrote; the engine must be new (nothing recorded yet). */
+  importState(input: StateReader): void {
+    if (input.count() !== this.horizon) throw new StateFormatError('an engine of another horizon');
+    this.clock = input.number();
+    this.slotWidth = input.count();
+    this.users.importState(input);
+    this.slots.importState(input);
+    this.active.importState(input);
+    this.newcomers.importState(input);
+    this.timeline.importState(input);
   }
 
   /** Tells the registry which users of the prepared chunk the engine does not hold. */

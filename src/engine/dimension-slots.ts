@@ -1,5 +1,6 @@
 import { OTHER, UNKNOWN } from '../model/dimensions.js';
 import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 /**
  * Maps each dimension's values to counter slots (columns of WindowCounters), with the per-dimension
@@ -28,6 +29,30 @@ export class DimensionSlots {
       this.unknownSlots.push(this.allocate(UNKNOWN));
       this.otherSlots.push(this.allocate(OTHER));
     }
+  }
+
+  /** The names of the slots and which are each dimension's named values (the rest follows). */
+  exportState(out: StateWriter): void {
+    out.number(this.cap);
+    out.number(this.names.length);
+    for (const name of this.names) out.string(name);
+    for (const named of this.namedSlots) out.array(Uint32Array.from(named));
+  }
+
+  /** Replaces the slots with those of `exportState`, from slots of the same cap. */
+  importState(input: StateReader): void {
+    if (input.count() !== this.cap) throw new StateFormatError('slots of another value cap');
+    const names: string[] = [];
+    for (let count = input.count(), i = 0; i < count; i++) names.push(input.string());
+    const named = DIMENSIONS.map(() => [...input.array(Uint32Array)]);
+    // Unknown and Other come first, in the same order in every instance (the constructor).
+    if (names.length < this.names.length || named.some((slots) => slots.some((s) => s >= names.length)))
+      throw new StateFormatError('slot numbers beyond the slots');
+    this.names.splice(0, this.names.length, ...names);
+    named.forEach((slots, d) => {
+      this.namedSlots[d] = slots;
+      this.slotsByValue[d] = new Map(slots.map((slot) => [names[slot], slot]));
+    });
   }
 
   /** Number of slots in use; every slot id is below it. */

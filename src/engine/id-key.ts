@@ -1,4 +1,5 @@
 import { getRandomValues } from 'node:crypto';
+import type { StateReader, StateWriter } from './state-stream.js';
 
 /**
  * An id as a key a table can hash and compare without keeping the string: 32-bit words holding
@@ -31,8 +32,8 @@ export function keyWordCount(header: number): number {
 export class IdKeys {
   /** Header of the id last encoded. */
   header = 0;
-  private readonly k0: number;
-  private readonly k1: number;
+  private k0: number;
+  private k1: number;
   private readonly hashMask: number;
 
   /** `hashMask` is for tests: a mask of few bits makes ids collide. */
@@ -41,6 +42,17 @@ export class IdKeys {
     this.k0 = key[0] | 0;
     this.k1 = key[1] | 0;
     this.hashMask = hashMask;
+  }
+
+  /** The key: a table's records hold hashes made with it, so its state is meaningless without it. */
+  exportState(out: StateWriter): void {
+    out.number(this.k0 >>> 0);
+    out.number(this.k1 >>> 0);
+  }
+
+  importState(input: StateReader): void {
+    this.k0 = input.count() | 0;
+    this.k1 = input.count() | 0;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { IdKeys, keyWordCount, maxKeyWords } from './id-key.js';
 import { LongKeyStore } from './long-key-store.js';
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 // A slot: `recordWords` consecutive words of `words`, from `slot * recordWords`. An id's record is
 // its slot, so a lookup reads one place in memory (a record may span two cache lines).
@@ -86,6 +87,42 @@ export class IdTable {
 
   get size(): number {
     return this.ids;
+  }
+
+  /** Every record as it is (slots follow the hash key, which is saved with them), for a checkpoint. */
+  exportState(out: StateWriter): void {
+    out.number(this.recordWords);
+    out.number(this.scale);
+    out.number(this.exponent);
+    out.number(this.ids);
+    out.number(this.sweepAt);
+    this.keys.exportState(out);
+    out.array(this.words);
+    this.longKeys.exportState(out);
+  }
+
+  /** Replaces every record with those of `exportState`, from a table of the same record size. */
+  importState(input: StateReader): void {
+    if (input.count() !== this.recordWords) throw new StateFormatError('records of another size');
+    const scale = input.count();
+    const exponent = input.count();
+    if ((scale !== 4 && scale !== 6) || exponent < INITIAL_EXPONENT || exponent > MAX_EXPONENT)
+      throw new StateFormatError(`bad table size ${scale} << ${exponent}`);
+    const ids = input.count();
+    const sweepAt = input.count();
+    this.keys.importState(input);
+    const words = input.array(Uint32Array);
+    if (words.length !== (scale << exponent) * this.recordWords || ids > scale << exponent)
+      throw new StateFormatError('table size and records disagree');
+    this.longKeys.importState(input);
+    this.scale = scale;
+    this.exponent = exponent;
+    this.slots = scale << exponent;
+    this.ids = ids;
+    this.sweepAt = Math.min(sweepAt, this.slots);
+    this.words = words;
+    this.halves = new Uint16Array(words.buffer);
+    this.preparedSlot.fill(-1);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
+
 const INITIAL_WORDS = 256;
 /** Words before each entry's key: its owner + 1 (0 once released) and its word count. */
 const ENTRY_HEADER = 2;
@@ -49,6 +51,23 @@ export class LongKeyStore {
     const words = this.words;
     for (let i = 0; i < count; i++) if (words[at + i] !== source[from + i]) return false;
     return true;
+  }
+
+  /** The entries and the room after them: with the same room, compactions come at the same times. */
+  exportState(out: StateWriter): void {
+    out.number(this.words.length);
+    out.array(this.words.subarray(0, this.end));
+    out.number(this.garbage);
+  }
+
+  importState(input: StateReader): void {
+    const room = input.count();
+    const used = input.array(Uint32Array);
+    if (used.length > room) throw new StateFormatError('more entries than room');
+    this.words = new Uint32Array(room);
+    this.words.set(used);
+    this.end = used.length;
+    this.garbage = input.count();
   }
 
   /** Gives back the room of released entries when they are most of the array. */

@@ -1,4 +1,5 @@
 import { TIMELINE_MINUTES } from '../model/now-query.js';
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 /** Minutes remembered: the timeline's, plus room so a late activity never lands on a newer minute. */
 export const TRACKED_MINUTES = 32;
@@ -40,6 +41,20 @@ export class MinuteTimeline {
       this.counts[i] = 0;
     }
     this.counts[i]++;
+  }
+
+  exportState(out: StateWriter): void {
+    out.array(this.counts);
+    out.array(this.minutes);
+  }
+
+  importState(input: StateReader): void {
+    const counts = input.array(Int32Array);
+    const minutes = input.array(Float64Array);
+    if (counts.length !== TRACKED_MINUTES || minutes.length !== TRACKED_MINUTES)
+      throw new StateFormatError('a timeline of another length');
+    this.counts.set(counts);
+    this.minutes.set(minutes);
   }
 
   /** The TIMELINE_MINUTES minutes ending with the one holding `now`, oldest first. */

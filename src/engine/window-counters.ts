@@ -1,3 +1,5 @@
+import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
+
 /**
  * Counts per slot and per second over the retention horizon, plus per-minute sums of the same rows,
  * so that the total of any window costs at most 30 second-rows and one row per minute of the window,
@@ -25,6 +27,34 @@ export class WindowCounters {
     this.seconds = new Int32Array(this.horizon * initialWidth);
     this.minutes = new Int32Array(this.minuteRows * initialWidth);
     this.totalsBySlot = new Int32Array(initialWidth);
+  }
+
+  exportState(out: StateWriter): void {
+    out.number(this.width);
+    out.number(this.clock);
+    out.array(this.seconds);
+    out.array(this.minutes);
+    out.array(this.totalsBySlot);
+  }
+
+  /** Replaces the counts with those of `exportState`, from counters of the same horizon. */
+  importState(input: StateReader): void {
+    const width = input.count();
+    const clock = input.number();
+    const seconds = input.array(Int32Array);
+    const minutes = input.array(Int32Array);
+    const totals = input.array(Int32Array);
+    if (
+      seconds.length !== this.horizon * width ||
+      minutes.length !== this.minuteRows * width ||
+      totals.length !== width
+    )
+      throw new StateFormatError('counters of another horizon or width');
+    this.width = width;
+    this.clock = clock;
+    this.seconds = seconds;
+    this.minutes = minutes;
+    this.totalsBySlot = totals;
   }
 
   /** Live total of `slot` over the whole horizon. */

@@ -30,9 +30,17 @@ export interface BackendSettings {
 /** What the account registry alone needs: one-shot commands such as `accounts list`. */
 export type AccountSettings = Pick<BackendSettings, 'dataDir'>;
 
+/** Told of a storage event worth a log line (how a restart recovered, a checkpoint not used). */
+export type StorageEventListener = (
+  level: 'debug' | 'info' | 'warn',
+  message: string,
+  details: Readonly<Record<string, unknown>>,
+) => void;
+
 export interface BackendOptions {
   /** Told of storage problems that no request sees (a lost Redis connection). */
   readonly onStorageError?: (error: Error) => void;
+  readonly onStorageEvent?: StorageEventListener;
 }
 
 /** What a backend folder exports. `Target` is what its `--store` values name (a URL, nodes, …). */

@@ -6,6 +6,7 @@ import type { NowQuery, NowResult } from '../../model/now-query.js';
 import { type Store, type StoreReadiness, StoreUnavailableError } from '../../store/store.js';
 import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
+import type { CheckpointState, Checkpoints } from './checkpoints.js';
 import { DurableFirstSeen } from './durable-first-seen.js';
 import { withFoldedValues } from './folded-batch.js';
 
@@ -17,6 +18,8 @@ export interface EmbeddedStoreOptions {
    * Without one, everything lives in memory only (tests, benchmarks' baseline).
    */
   readonly database?: ActivityDatabase;
+  /** With a database: the engines saved now and then, so that a start replays only the log after. */
+  readonly checkpoints?: Checkpoints;
 }
 
 /** Users looked at per account and per maintenance pass: enough to keep up, small enough not to pause. */
@@ -40,7 +43,8 @@ interface PendingBatch {
  * One in-memory engine per account, made on first use and dropped when it holds no user. With a
  * database, batches are group-committed to its log (all requests waiting at one turn of the event
  * loop share one transaction) and applied to the engines only once durable; on start the log is
- * replayed in order, at the times it was applied, so the engines come back exactly as they were.
+ * replayed in order, at the times it was applied, so the engines come back exactly as they were:
+ * the whole log, or with checkpoints only the batches after the last one (checkpoints.ts).
  *
  * Engine time is one monotonic clock for the whole store, the latest of every time it was given,
  * so that replaying the log with its recorded times reproduces every decision.
@@ -64,6 +68,8 @@ export class EmbeddedStore implements Store {
   /** Per account, the latest change of its engine. */
   private readonly changedAccounts = new Map<string, number>();
   private lastCommitAt = 0;
+  /** Id of the last logged batch applied to the engines. */
+  private lastBatchId = 0;
   private ready: boolean;
   private closed = false;
 
@@ -77,7 +83,13 @@ export class EmbeddedStore implements Store {
   async recover(): Promise<void> {
     const database = this.options.database;
     if (database === undefined || this.ready) return;
-    let afterId = 0;
+    const restored = this.options.checkpoints?.restore(database, (account) => this.newEngineFor(account));
+    if (restored !== undefined) {
+      for (const [account, engine] of restored.engines) this.engines.set(account, engine);
+      this.time = restored.time;
+      this.lastBatchId = restored.lastBatchId;
+    }
+    let afterId = this.lastBatchId;
     for (;;) {
       const batches = database.batchesAfter(afterId, REPLAY_CHUNK);
       if (batches.length === 0) break;
@@ -116,10 +128,16 @@ export class EmbeddedStore implements Store {
   }
 
   async dropAccount(account: string): Promise<void> {
-    this.dropEngine(account);
-    this.memoryFirstSeen.delete(account);
-    this.firstSeen?.forgetAccount(account);
-    this.options.database?.deleteAccount(account);
+    // A checkpoint holding the account would bring it back on the next start: gone first.
+    await this.options.checkpoints?.discard();
+    try {
+      this.dropEngine(account);
+      this.memoryFirstSeen.delete(account);
+      this.firstSeen?.forgetAccount(account);
+      this.options.database?.deleteAccount(account);
+    } finally {
+      this.options.checkpoints?.resume();
+    }
   }
 
   /**
@@ -144,6 +162,14 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.ready && (this.queue.length > 0 || this.hasDeferredWrites())) this.flush();
+    const checkpoints = this.options.checkpoints;
+    if (checkpoints && this.ready) {
+      // A last checkpoint, so that the next start replays nothing; it may be taken only once the
+      // first-seen times learnt from the batches just applied are committed too.
+      if (this.hasDeferredWrites()) this.flush();
+      if (!this.hasDeferredWrites()) checkpoints.take(this.checkpointState());
+      await checkpoints.idle();
+    }
     this.closed = true;
     this.options.database?.close();
     this.engines.clear();
@@ -190,6 +216,9 @@ export class EmbeddedStore implements Store {
       return;
     }
     this.lastCommitAt = at;
+    // Everything applied so far, and all it taught, is committed now: the moment for a checkpoint.
+    if (this.options.checkpoints?.due(at, this.lastBatchId))
+      this.options.checkpoints.take(this.checkpointState());
     batches.forEach((batch, i) => {
       try {
         this.apply(batch.account, batch.activities, at, ids[i]);
@@ -201,8 +230,13 @@ export class EmbeddedStore implements Store {
     if (this.hasDeferredWrites()) this.scheduleFlush('later');
   };
 
+  private checkpointState(): CheckpointState {
+    return { time: this.time, lastBatchId: this.lastBatchId, engines: this.engines };
+  }
+
   /** Applies a logged batch; values the engine folds into Other are logged that way next commit. */
   private apply(account: string, activities: readonly Activity[], at: number, logId: number): void {
+    this.lastBatchId = logId;
     const folds: number[] = [];
     this.recordInto(account, activities, at, (activity, dimension) => folds.push(activity, dimension));
     if (folds.length > 0)
@@ -245,10 +279,14 @@ export class EmbeddedStore implements Store {
   private engine(account: string): ActiveUsersEngine {
     let engine = this.engines.get(account);
     if (engine === undefined) {
-      engine = this.newEngine(this.firstSeen?.registryFor(account) ?? this.memoryRegistry(account));
+      engine = this.newEngineFor(account);
       this.engines.set(account, engine);
     }
     return engine;
+  }
+
+  private newEngineFor(account: string): ActiveUsersEngine {
+    return this.newEngine(this.firstSeen?.registryFor(account) ?? this.memoryRegistry(account));
   }
 
   /** Without a database, first-seen times still outlive an account's engine being dropped. */
