@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ActivityDatabase } from '../src/backends/embedded/activity-database.js';
 import { EmbeddedStore } from '../src/backends/embedded/embedded-store.js';
 import type { Activity } from '../src/model/activity.js';
@@ -50,6 +51,9 @@ function copyBatch(batch: readonly Activity[], shift: number): Activity[] {
 interface IngestRates {
   readonly memory: number;
   readonly durable: number;
+  /** Longest and 99th-percentile delay of a 1 ms timer while the durable store ingested, ms. */
+  readonly durableLoopDelayMaxMs: number;
+  readonly durableLoopDelayP99Ms: number;
 }
 
 /**
@@ -64,6 +68,9 @@ async function ingest(
   shift: number,
 ): Promise<IngestRates> {
   const scratch = workload.newBatch();
+  // How long the event loop is blocked at a time while the durable store ingests: what a now.json
+  // arriving meanwhile would wait.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   let memoryNs = 0n;
   let durableNs = 0n;
   for (let b = 0; b < workload.batches; b += IN_FLIGHT) {
@@ -80,14 +87,21 @@ async function ingest(
     ];
     if ((b / IN_FLIGHT) % 2 === 1) runs.reverse();
     for (const [store, which] of runs) {
+      if (which === 'durable') loopDelay.enable();
       const t = process.hrtime.bigint();
       await Promise.all(group.map((g) => store.record('bench', g.activities, g.at)));
       const spent = process.hrtime.bigint() - t;
+      loopDelay.disable();
       if (which === 'memory') memoryNs += spent;
       else durableNs += spent;
     }
   }
-  return { memory: ACTIVITIES / (Number(memoryNs) / 1e9), durable: ACTIVITIES / (Number(durableNs) / 1e9) };
+  return {
+    memory: ACTIVITIES / (Number(memoryNs) / 1e9),
+    durable: ACTIVITIES / (Number(durableNs) / 1e9),
+    durableLoopDelayMaxMs: loopDelay.max / 1e6,
+    durableLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+  };
 }
 
 async function main(): Promise<void> {
@@ -128,6 +142,9 @@ async function main(): Promise<void> {
     const logged = 2 * ACTIVITIES;
     log(`ingest cold: memory ${formatInt(cold.memory)}/s, durable ${formatInt(cold.durable)}/s`);
     log(`ingest steady: memory ${formatInt(steady.memory)}/s, durable ${formatInt(steady.durable)}/s`);
+    log(
+      `event loop blocked, durable steady ingest: max ${steady.durableLoopDelayMaxMs.toFixed(1)} ms, p99 ${steady.durableLoopDelayP99Ms.toFixed(1)} ms`,
+    );
     log(`log: ${formatInt(logBytes / 1e6)} MB`);
 
     const reopened = new EmbeddedStore({
@@ -172,6 +189,14 @@ async function main(): Promise<void> {
           `>= ${formatInt(TARGET_REPLAY)}`,
           replayRate >= TARGET_REPLAY ? 'yes' : 'no',
         ],
+        [
+          'Event loop blocked during durable steady ingest, max / p99, ms',
+          `${steady.durableLoopDelayMaxMs.toFixed(1)} / ${steady.durableLoopDelayP99Ms.toFixed(1)}`,
+          '',
+          '',
+          '',
+          '',
+        ],
         ['Recovery time, s', replaySeconds.toFixed(2), '', '', '', ''],
         ['Log size, bytes per activity', (logBytes / logged).toFixed(1), '', '', '', ''],
       ],
@@ -198,6 +223,8 @@ async function main(): Promise<void> {
           coldMemoryIngestActivitiesPerSecond: Math.round(cold.memory),
           durableToMemoryRatio: Number(ratio.toFixed(3)),
           logBytesPerActivity: Number((logBytes / logged).toFixed(1)),
+          durableLoopDelayMaxMs: Number(steady.durableLoopDelayMaxMs.toFixed(1)),
+          durableLoopDelayP99Ms: Number(steady.durableLoopDelayP99Ms.toFixed(1)),
           measuredAt: new Date().toISOString(),
           command: COMMAND,
         },

@@ -89,11 +89,15 @@ describe('commits on the writer thread', () => {
     await reopened.close();
   });
 
-  it('fails a commit on a closed writer with StoreUnavailableError', async () => {
-    const database = new ActivityDatabase(join(dir, 'activity.db'), 'process');
-    await database.close();
-    await expect(
-      database.commitOnWriter({ batches: [], rewrites: [], retimes: [], firstSeen: [], expireUpTo: 0 }),
-    ).rejects.toThrow(/activity log writer .* stopped/);
+  it('fails a commit once closed with StoreUnavailableError, the writer thread started or not', async () => {
+    const nothing = { batches: [], rewrites: [], retimes: [], firstSeen: [], expireUpTo: 0 };
+    for (const used of [false, true]) {
+      const database = new ActivityDatabase(join(dir, `${used}.db`), 'process');
+      if (used) await database.commitOnWriter(nothing);
+      await database.close();
+      const refused = database.commitOnWriter(nothing);
+      await expect(refused).rejects.toThrow(StoreUnavailableError);
+      await expect(refused).rejects.toThrow(/is closed/);
+    }
   });
 });

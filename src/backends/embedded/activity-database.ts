@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { DEFAULT_PAGE_CACHE_MIB } from '../../defaults.js';
+import { StoreUnavailableError } from '../../store/store.js';
 import { logTransaction } from './log-transaction.js';
-import { LogWriter } from './log-writer.js';
+import { LogWriter, type LogWriterOptions } from './log-writer.js';
 import { attempt } from './storage-errors.js';
 
 export type Durability = 'process' | 'full';
@@ -52,7 +53,9 @@ const LOOKUP_CHUNK = 500;
  */
 export class ActivityDatabase {
   private readonly db: Database.Database;
-  private readonly writer: LogWriter;
+  private readonly writerOptions: LogWriterOptions;
+  /** Started by the first commit on it: a replay on start commits nothing, and needs no thread. */
+  private writer: LogWriter | undefined;
   private readonly commitHere: (changes: LogChanges) => number[];
   private readonly selectFirstSeen: Database.Statement<[string, string], number>;
   private readonly selectFirstSeenChunk: Database.Statement<string[], [string, number]>;
@@ -99,8 +102,7 @@ export class ActivityDatabase {
       'SELECT id, account, at, payload FROM activity_batch WHERE id > ? ORDER BY id LIMIT ?',
     );
     this.commitHere = logTransaction(db);
-    // The schema exists before the writer thread opens the file.
-    this.writer = new LogWriter({ path, durability, pageCacheMiB });
+    this.writerOptions = { path, durability, pageCacheMiB };
   }
 
   /**
@@ -117,6 +119,9 @@ export class ActivityDatabase {
    * Not while a `commit` or `deleteAccount` could run: the caller waits for one before the other.
    */
   commitOnWriter(changes: LogChanges): Promise<number[]> {
+    if (!this.db.open)
+      return Promise.reject(new StoreUnavailableError(`the activity log ${this.path} is closed`));
+    this.writer ??= new LogWriter(this.writerOptions);
     return this.writer.commit(changes);
   }
 
@@ -158,7 +163,7 @@ export class ActivityDatabase {
 
   /** Finishes the commits asked of the writer thread, then closes both connections. */
   async close(): Promise<void> {
-    await this.writer.close();
+    await this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }
