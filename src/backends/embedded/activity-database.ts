@@ -54,8 +54,8 @@ const LOOKUP_CHUNK = 500;
 export class ActivityDatabase {
   private readonly db: Database.Database;
   private readonly writerOptions: LogWriterOptions;
-  /** Started by the first commit on it: a replay on start commits nothing, and needs no thread. */
-  private writer: LogWriter | undefined;
+  /** Started by `startWriter` or the first commit on it: a replay commits nothing. */
+  private logWriter: LogWriter | undefined;
   private readonly commitHere: (changes: LogChanges) => number[];
   private readonly selectFirstSeen: Database.Statement<[string, string], number>;
   private readonly selectFirstSeenChunk: Database.Statement<string[], [string, number]>;
@@ -121,8 +121,20 @@ export class ActivityDatabase {
   commitOnWriter(changes: LogChanges): Promise<number[]> {
     if (!this.db.open)
       return Promise.reject(new StoreUnavailableError(`the activity log ${this.path} is closed`));
-    this.writer ??= new LogWriter(this.writerOptions);
-    return this.writer.commit(changes);
+    return this.writer().commit(changes);
+  }
+
+  /**
+   * Starts the writer thread; resolves once it is ready for commits, so that the first upload does
+   * not wait for it to start (tens of ms, more from the TypeScript sources).
+   */
+  async startWriter(): Promise<void> {
+    if (this.db.open) await this.writer().ready;
+  }
+
+  private writer(): LogWriter {
+    this.logWriter ??= new LogWriter(this.writerOptions);
+    return this.logWriter;
   }
 
   firstSeen(account: string, user: string): number | undefined {
@@ -163,7 +175,7 @@ export class ActivityDatabase {
 
   /** Finishes the commits asked of the writer thread, then closes both connections. */
   async close(): Promise<void> {
-    await this.writer?.close();
+    await this.logWriter?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -28,6 +28,9 @@ try {
   };
 }
 
+// Ready for commits (or to answer each with the reason it cannot make them).
+port.postMessage('ready');
+
 port.on('message', (changes: LogChanges | 'close') => {
   if (changes === 'close') {
     db?.close();

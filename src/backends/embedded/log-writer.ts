@@ -44,17 +44,27 @@ export class LogWriter {
   /** Why the thread stopped, once it has: every request from then on fails with it. */
   private stopped: Error | undefined;
   private readonly exited: Promise<void>;
+  /** Settles once the thread has opened its connection (or failed to), or has stopped. */
+  readonly ready: Promise<void>;
 
   constructor(private readonly options: LogWriterOptions) {
     this.worker = startThread(options);
     // The thread keeps the process alive only while a request waits for it.
     this.worker.unref();
-    this.worker.on('message', (reply: WriterReply) => this.settle(reply));
+    let started = (): void => {};
+    this.ready = new Promise((resolve) => {
+      started = resolve;
+    });
+    this.worker.on('message', (reply: WriterReply | 'ready') => {
+      if (reply === 'ready') started();
+      else this.settle(reply);
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         this.stop(
           new StoreUnavailableError(`the activity log writer of ${options.path} stopped (exit code ${code})`),
         );
+        started();
         resolve();
       });
     });
