@@ -15,6 +15,7 @@
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ActivityDatabase } from '../src/backends/embedded/activity-database.js';
 import { Checkpoints } from '../src/backends/embedded/checkpoints.js';
 import { EmbeddedStore } from '../src/backends/embedded/embedded-store.js';
@@ -106,6 +107,9 @@ async function restart(
 interface IngestRates {
   readonly memory: number;
   readonly durable: number;
+  /** Longest event-loop block while the durable store ingested a group, ms: most, and p99 of groups. */
+  readonly durableLoopDelayMaxMs: number;
+  readonly durableLoopDelayP99Ms: number;
 }
 
 /**
@@ -120,6 +124,11 @@ async function ingest(
   shift: number,
 ): Promise<IngestRates> {
   const scratch = workload.newBatch();
+  // How long the event loop is blocked at a time while the durable store ingests a group: what a
+  // now.json arriving meanwhile would wait. A fresh monitor per group (one enabled again counts the
+  // time it was off), whose timer has ticked before the group (its first tick records nothing) and
+  // ticks once after it, so the last block is seen too.
+  const groupBlocks: number[] = [];
   let memoryNs = 0n;
   let durableNs = 0n;
   for (let b = 0; b < workload.batches; b += IN_FLIGHT) {
@@ -136,14 +145,29 @@ async function ingest(
     ];
     if ((b / IN_FLIGHT) % 2 === 1) runs.reverse();
     for (const [store, which] of runs) {
+      const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+      if (which === 'durable') {
+        loopDelay.enable();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
       const t = process.hrtime.bigint();
       await Promise.all(group.map((g) => store.record('bench', g.activities, g.at)));
       const spent = process.hrtime.bigint() - t;
       if (which === 'memory') memoryNs += spent;
-      else durableNs += spent;
+      else {
+        durableNs += spent;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        loopDelay.disable();
+        groupBlocks.push(loopDelay.max / 1e6);
+      }
     }
   }
-  return { memory: ACTIVITIES / (Number(memoryNs) / 1e9), durable: ACTIVITIES / (Number(durableNs) / 1e9) };
+  return {
+    memory: ACTIVITIES / (Number(memoryNs) / 1e9),
+    durable: ACTIVITIES / (Number(durableNs) / 1e9),
+    durableLoopDelayMaxMs: Math.max(...groupBlocks),
+    durableLoopDelayP99Ms: groupBlocks.sort((x, y) => x - y)[Math.floor(0.99 * (groupBlocks.length - 1))],
+  };
 }
 
 async function main(): Promise<void> {
@@ -201,6 +225,9 @@ async function main(): Promise<void> {
     const logged = 2 * ACTIVITIES;
     log(`ingest cold: memory ${formatInt(cold.memory)}/s, durable ${formatInt(cold.durable)}/s`);
     log(`ingest steady: memory ${formatInt(steady.memory)}/s, durable ${formatInt(steady.durable)}/s`);
+    log(
+      `event loop blocked, durable steady ingest: max ${steady.durableLoopDelayMaxMs.toFixed(1)} ms, p99 ${steady.durableLoopDelayP99Ms.toFixed(1)} ms`,
+    );
     log(`log: ${formatInt(logBytes / 1e6)} MB`);
 
     const full = await restart(logPath, checkpointPath, undefined, lastLoggedId, before, end);
@@ -275,6 +302,14 @@ async function main(): Promise<void> {
           '',
           '',
         ],
+        [
+          'Longest event-loop block per group of 8 uploads, durable steady ingest, max / p99, ms',
+          `${steady.durableLoopDelayMaxMs.toFixed(1)} / ${steady.durableLoopDelayP99Ms.toFixed(1)}`,
+          '',
+          '',
+          '',
+          '',
+        ],
         ['Log size, bytes per activity', (logBytes / logged).toFixed(1), '', '', '', ''],
       ],
       [false, true, true, true, true, false],
@@ -304,6 +339,8 @@ async function main(): Promise<void> {
           coldMemoryIngestActivitiesPerSecond: Math.round(cold.memory),
           durableToMemoryRatio: Number(ratio.toFixed(3)),
           logBytesPerActivity: Number((logBytes / logged).toFixed(1)),
+          durableLoopDelayMaxMs: Number(steady.durableLoopDelayMaxMs.toFixed(1)),
+          durableLoopDelayP99Ms: Number(steady.durableLoopDelayP99Ms.toFixed(1)),
           measuredAt: new Date().toISOString(),
           command: COMMAND,
         },

@@ -76,9 +76,10 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 // Storage.
 /**
- * SQLite page cache of the embedded store's activity log, MiB: first-seen lookups of active users
- * should mostly hit memory. The cache fills as the log is written and stays full: resident memory
- * grows by this much after a start, then stops.
+ * SQLite page cache of the embedded store's activity log, MiB, per connection (the main thread's and
+ * the writer thread's): first-seen lookups of active users should mostly hit memory. The caches fill
+ * as the log is written and stay full: resident memory grows by up to twice this after a start,
+ * then stops.
  */
 export const DEFAULT_PAGE_CACHE_MIB = 64;
 /**

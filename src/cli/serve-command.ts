@@ -40,7 +40,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--page-cache-mib <n>',
-      `SQLite page cache of the embedded store, MiB (default ${defaults.DEFAULT_PAGE_CACHE_MIB})`,
+      `SQLite page cache of the embedded store, MiB per connection (default ${defaults.DEFAULT_PAGE_CACHE_MIB})`,
     )
     .option(
       '--max-requests-per-second <n>',

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { DEFAULT_PAGE_CACHE_MIB } from '../../defaults.js';
 import { StoreUnavailableError } from '../../store/store.js';
+import { logTransaction } from './log-transaction.js';
+import { LogWriter, type LogWriterOptions } from './log-writer.js';
+import { attempt } from './storage-errors.js';
 
 export type Durability = 'process' | 'full';
 
@@ -18,6 +21,12 @@ export interface BatchRewrite {
   readonly payload: Buffer;
 }
 
+/** A logged batch applied later than the time it was logged with (see EmbeddedStore's `apply`). */
+export interface BatchRetime {
+  readonly id: number;
+  readonly at: number;
+}
+
 export interface FirstSeenRow {
   readonly account: string;
   readonly user: string;
@@ -27,34 +36,34 @@ export interface FirstSeenRow {
 export interface LogChanges {
   readonly batches: readonly Omit<LoggedBatch, 'id'>[];
   readonly rewrites: readonly BatchRewrite[];
+  readonly retimes: readonly BatchRetime[];
   readonly firstSeen: readonly FirstSeenRow[];
   readonly expireUpTo: number;
 }
 
-/** Log rows deleted per commit at most, so retention never makes one commit slow. */
-const RETENTION_ROWS_PER_COMMIT = 500;
 /** Most users looked up per query by `firstSeenMany`. */
 const LOOKUP_CHUNK = 512;
 /**
  * The SQLite file of the embedded store: the log of accepted batches (replayed on start) and the
  * first-seen registry. WAL mode; `process` durability survives the process being killed
  * (synchronous=NORMAL), `full` also survives power loss (synchronous=FULL: fsync on commit).
- * Every SQLite failure surfaces as StoreUnavailableError.
+ * Commits of batches can run on a worker thread's connection (log-writer.ts), overlapping the event
+ * loop's other work; everything else runs on this thread's connection. The caller never has both
+ * write at once. Every SQLite failure surfaces as StoreUnavailableError.
  */
 export class ActivityDatabase {
   private readonly db: Database.Database;
-  private readonly insertBatch: Database.Statement<[string, number, Buffer]>;
-  private readonly upsertFirstSeen: Database.Statement<[string, string, number]>;
+  private readonly writerOptions: LogWriterOptions;
+  /** Started by `startWriter` or the first commit on it: a replay commits nothing. */
+  private logWriter: LogWriter | undefined;
+  private readonly commitHere: (changes: LogChanges) => number[];
   private readonly selectFirstSeen: Database.Statement<[string, string], number>;
   /**
    * By n: the query of 2^n users. A batch usually has few users the engines do not hold; padding
    * each query to the largest size made a replay look up ~20 keys for each one asked (half its time).
    */
   private readonly selectFirstSeenChunks: Database.Statement<string[], [string, number]>[] = [];
-  private readonly deleteExpired: Database.Statement<[number, number]>;
-  private readonly rewriteBatch: Database.Statement<[Buffer, number]>;
   private readonly selectBatches: Database.Statement<[number, number], LoggedBatch>;
-  private readonly commitTransaction: (changes: LogChanges) => number[];
 
   constructor(
     private readonly path: string,
@@ -85,10 +94,6 @@ export class ActivityDatabase {
       return db;
     });
     const db = this.db;
-    this.insertBatch = db.prepare('INSERT INTO activity_batch (account, at, payload) VALUES (?, ?, ?)');
-    this.upsertFirstSeen = db.prepare(
-      'INSERT INTO first_seen (account, user, ts) VALUES (?, ?, ?) ON CONFLICT (account, user) DO UPDATE SET ts = min(ts, excluded.ts)',
-    );
     this.selectFirstSeen = db
       .prepare<[string, string], number>('SELECT ts FROM first_seen WHERE account = ? AND user = ?')
       .pluck();
@@ -101,32 +106,43 @@ export class ActivityDatabase {
           .raw(),
       );
     }
-    this.deleteExpired = db.prepare(
-      'DELETE FROM activity_batch WHERE id IN (SELECT id FROM activity_batch WHERE at <= ? ORDER BY at LIMIT ?)',
-    );
     this.selectBatches = db.prepare<[number, number], LoggedBatch>(
       'SELECT id, account, at, payload FROM activity_batch WHERE id > ? ORDER BY id LIMIT ?',
     );
-    this.rewriteBatch = db.prepare('UPDATE activity_batch SET payload = ? WHERE id = ?');
-    this.commitTransaction = db.transaction((changes: LogChanges) => {
-      // Rewrites first: retention in this same transaction may delete the rows they depended on.
-      for (const r of changes.rewrites) this.rewriteBatch.run(r.payload, r.id);
-      const ids = changes.batches.map((b) =>
-        Number(this.insertBatch.run(b.account, b.at, b.payload).lastInsertRowid),
-      );
-      for (const f of changes.firstSeen) this.upsertFirstSeen.run(f.account, f.user, f.ts);
-      this.deleteExpired.run(changes.expireUpTo, RETENTION_ROWS_PER_COMMIT);
-      return ids;
-    });
+    this.commitHere = logTransaction(db);
+    this.writerOptions = { path, durability, pageCacheMiB };
   }
 
   /**
-   * One transaction: rewrites and appends batches, records first-seen times, and deletes some log
-   * rows applied at or before `expireUpTo`. Durable, per the durability mode, when it returns the
-   * ids of the appended batches.
+   * One transaction: rewrites, retimes and appends batches, records first-seen times, and deletes
+   * some log rows applied at or before `expireUpTo`. Durable, per the durability mode, when it
+   * returns the ids of the appended batches.
    */
   commit(changes: LogChanges): number[] {
-    return attempt(`cannot write the activity log ${this.path}`, () => this.commitTransaction(changes));
+    return attempt(`cannot write the activity log ${this.path}`, () => this.commitHere(changes));
+  }
+
+  /**
+   * `commit` on the writer thread: durable, and visible to this object's reads, once it resolves.
+   * Not while a `commit` or `deleteAccount` could run: the caller waits for one before the other.
+   */
+  commitOnWriter(changes: LogChanges): Promise<number[]> {
+    if (!this.db.open)
+      return Promise.reject(new StoreUnavailableError(`the activity log ${this.path} is closed`));
+    return this.writer().commit(changes);
+  }
+
+  /**
+   * Starts the writer thread; resolves once it is ready for commits, so that the first upload does
+   * not wait for it to start (tens of ms, more from the TypeScript sources).
+   */
+  async startWriter(): Promise<void> {
+    if (this.db.open) await this.writer().ready;
+  }
+
+  private writer(): LogWriter {
+    this.logWriter ??= new LogWriter(this.writerOptions);
+    return this.logWriter;
   }
 
   firstSeen(account: string, user: string): number | undefined {
@@ -186,21 +202,9 @@ export class ActivityDatabase {
     });
   }
 
-  close(): void {
+  /** Finishes the commits asked of the writer thread, then closes both connections. */
+  async close(): Promise<void> {
+    await this.logWriter?.close();
     if (this.db.open) this.db.close();
   }
-}
-
-function attempt<T>(what: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    if (!(error instanceof Database.SqliteError || isFileSystemError(error))) throw error;
-    throw new StoreUnavailableError(`${what}: ${error.code}: ${error.message}`, { cause: error });
-  }
-}
-
-/** Errors of opening a file (missing directory, permissions) come from Node, not SQLite. */
-function isFileSystemError(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }

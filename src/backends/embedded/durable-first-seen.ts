@@ -5,11 +5,14 @@ import type { ActivityDatabase, FirstSeenRow } from './activity-database.js';
  * First-seen times of every account, in SQLite. Lookups read the database (the engines ask only
  * about users they do not hold); new or earlier times wait in memory until the store's next commit,
  * which is safe because the log rows they were learnt from stay in the log, and are replayed after
- * a crash, until long after that commit.
+ * a crash, until long after that commit. While that commit runs (on the writer thread) they are
+ * still answered from memory: the database shows them only once it has committed.
  */
 export class DurableFirstSeen {
   private pending = new Map<string, Map<string, number>>();
   private pendingCount = 0;
+  /** The times taken by `drain` whose commit has not finished yet. */
+  private committing = new Map<string, Map<string, number>>();
   /** First-seen times read ahead for the batch being recorded; null for users never seen. */
   private prefetched = new Map<string, number | null>();
   private prefetchedAccount = '';
@@ -27,23 +30,34 @@ export class DurableFirstSeen {
     return this.pendingCount > 0;
   }
 
-  /** Takes the times not yet committed; give them back with `restore` if the commit fails. */
+  /**
+   * Takes the times not yet committed, for a commit; then call `committed` once it has, or
+   * `restore` with them if it failed. One commit at a time.
+   */
   drain(): FirstSeenRow[] {
     const rows: FirstSeenRow[] = [];
     for (const [account, users] of this.pending) {
       for (const [user, ts] of users) rows.push({ account, user, ts });
     }
+    this.committing = this.pending;
     this.pending = new Map();
     this.pendingCount = 0;
     return rows;
   }
 
+  /** The database holds the drained times now. */
+  committed(): void {
+    this.committing = new Map();
+  }
+
   /** Puts back rows taken by `drain` (keeping the earlier of two times), without reading storage. */
   restore(rows: readonly FirstSeenRow[]): void {
+    this.committing = new Map();
     for (const row of rows) this.hold(row.account, row.user, row.ts);
   }
 
   forgetAccount(account: string): void {
+    this.committing.delete(account);
     const users = this.pending.get(account);
     if (users === undefined) return;
     this.pendingCount -= users.size;
@@ -58,7 +72,10 @@ export class DurableFirstSeen {
   }
 
   private observe(account: string, user: string, ts: number): number {
-    const known = this.pending.get(account)?.get(user) ?? this.stored(account, user);
+    const known =
+      this.pending.get(account)?.get(user) ??
+      this.committing.get(account)?.get(user) ??
+      this.stored(account, user);
     if (known !== undefined && known <= ts) return known;
     this.hold(account, user, ts);
     return ts;

@@ -22,14 +22,15 @@ export const embeddedBackend: BackendFactory<EmbeddedTarget> = {
   parseStore: (value) => (value === 'embedded' ? { kind: 'embedded' } : undefined),
   open(_target, settings, options) {
     const accounts = openRegistry(settings);
+    const database = new ActivityDatabase(
+      join(settings.dataDir, ACTIVITY_FILE),
+      settings.durability,
+      settings.pageCacheMib,
+    );
     const store = new EmbeddedStore({
       horizonSeconds: settings.horizonSeconds,
       valueCap: settings.valueCap,
-      database: new ActivityDatabase(
-        join(settings.dataDir, ACTIVITY_FILE),
-        settings.durability,
-        settings.pageCacheMib,
-      ),
+      database,
       checkpoints: new Checkpoints(
         join(settings.dataDir, CHECKPOINT_FILE),
         CHECKPOINT_INTERVAL_SECONDS,
@@ -39,7 +40,11 @@ export const embeddedBackend: BackendFactory<EmbeddedTarget> = {
     return {
       accounts,
       store,
-      recover: () => store.recover(),
+      // Ready once the writer thread is too: the first upload does not wait for it to start.
+      recover: async () => {
+        await store.recover();
+        await database.startWriter();
+      },
       maintain: (now) => store.maintain(now),
       close: async () => {
         await store.close();

@@ -4,7 +4,7 @@ import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-reg
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
 import { type Store, type StoreReadiness, StoreUnavailableError } from '../../store/store.js';
-import type { ActivityDatabase, BatchRewrite } from './activity-database.js';
+import type { ActivityDatabase, BatchRetime, BatchRewrite, LogChanges } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
 import type { CheckpointState, Checkpoints } from './checkpoints.js';
 import { DurableFirstSeen } from './durable-first-seen.js';
@@ -58,6 +58,10 @@ export class EmbeddedStore implements Store {
   private queue: PendingBatch[] = [];
   /** Logged batches to be rewritten as they were applied, with the next commit. */
   private rewrites: BatchRewrite[] = [];
+  /** Logged batches to be given the later time they were applied at, with the next commit. */
+  private retimes: BatchRetime[] = [];
+  /** The commit running on the writer thread, settled once its batches are applied. */
+  private commitInFlight: Promise<void> | undefined;
   private flushScheduled: 'now' | 'later' | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private time = 0;
@@ -131,6 +135,8 @@ export class EmbeddedStore implements Store {
     // A checkpoint holding the account would bring it back on the next start: gone first.
     await this.options.checkpoints?.discard();
     try {
+      // After the commit running: it may hold batches of the account, which it applies on return.
+      while (this.commitInFlight !== undefined) await this.commitInFlight;
       this.dropEngine(account);
       this.memoryFirstSeen.delete(account);
       this.firstSeen?.forgetAccount(account);
@@ -160,18 +166,18 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.ready && (this.queue.length > 0 || this.hasDeferredWrites())) this.flush();
+    await this.finishCommits();
     const checkpoints = this.options.checkpoints;
     if (checkpoints && this.ready) {
       // A last checkpoint, so that the next start replays nothing; it may be taken only once the
       // first-seen times learnt from the batches just applied are committed too.
-      if (this.hasDeferredWrites()) this.flush();
+      if (this.hasDeferredWrites()) await this.finishCommits();
       if (!this.hasDeferredWrites()) checkpoints.take(this.checkpointState());
       await checkpoints.idle();
     }
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.closed = true;
-    this.options.database?.close();
+    await this.options.database?.close();
     this.engines.clear();
   }
 
@@ -183,12 +189,17 @@ export class EmbeddedStore implements Store {
     else this.flushTimer = setTimeout(this.flush, FIRST_SEEN_COMMIT_DELAY_MS);
   }
 
-  /** Commits everything waiting in one transaction, then applies it and acknowledges it. */
+  /**
+   * Commits everything waiting in one transaction, then applies it and acknowledges it. Batches are
+   * committed on the writer thread, one commit at a time: batches that arrive meanwhile are parsed
+   * and queued, and go in the next, which starts as soon as it returns. A commit without batches
+   * (first-seen times, rewrites, retention) keeps no one waiting, and runs here at once.
+   */
   private readonly flush = (): void => {
     this.flushScheduled = undefined;
     this.flushTimer = undefined;
     const database = this.options.database;
-    if (database === undefined || this.closed) return;
+    if (database === undefined || this.closed || this.commitInFlight !== undefined) return;
     const batches = this.queue;
     this.queue = [];
     let at = this.time;
@@ -196,42 +207,90 @@ export class EmbeddedStore implements Store {
     at = this.advance(at);
     const firstSeen = this.firstSeen?.drain() ?? [];
     const rewrites = this.rewrites;
+    const retimes = this.retimes;
     this.rewrites = [];
-    let ids: number[];
+    this.retimes = [];
+    const fail = (error: unknown): void => {
+      this.firstSeen?.restore(firstSeen);
+      this.rewrites = [...rewrites, ...this.rewrites];
+      this.retimes = [...retimes, ...this.retimes];
+      for (const batch of batches) batch.reject(error);
+    };
+    let changes: LogChanges;
     try {
-      ids = database.commit({
+      changes = {
         batches: batches.map((batch) => ({
           account: batch.account,
           at,
           payload: encodeBatch(batch.activities),
         })),
         rewrites,
+        retimes,
         firstSeen,
         expireUpTo: at - this.options.horizonSeconds,
-      });
+      };
+      if (batches.length === 0) database.commit(changes);
     } catch (error) {
-      this.firstSeen?.restore(firstSeen);
-      this.rewrites = [...rewrites, ...this.rewrites];
-      for (const batch of batches) batch.reject(error);
+      fail(error);
       return;
     }
+    if (batches.length === 0) {
+      this.committed(at);
+      return;
+    }
+    this.commitInFlight = database.commitOnWriter(changes).then(
+      (ids) => {
+        this.committed(at);
+        // Queries while the commit ran may have moved the clock on: apply at that time, as a replay
+        // will once the log row is retimed.
+        const appliedAt = this.advance(at);
+        batches.forEach((batch, i) => {
+          if (appliedAt > at) this.retimes.push({ id: ids[i], at: appliedAt });
+          try {
+            this.apply(batch.account, batch.activities, appliedAt, ids[i]);
+            batch.resolve();
+          } catch (error) {
+            batch.reject(error);
+          }
+        });
+        this.afterCommit();
+      },
+      (error: unknown) => {
+        fail(error);
+        this.afterCommit();
+      },
+    );
+  };
+
+  /**
+   * After a commit, before the batches it carried are applied: everything applied so far, and all
+   * it taught (first-seen times, rewrites, retimes: the commit carried them), is durable now, the
+   * moment for a checkpoint.
+   */
+  private committed(at: number): void {
+    this.firstSeen?.committed();
     this.lastCommitAt = at;
-    // Everything applied so far, and all it taught, is committed now: the moment for a checkpoint.
     if (this.options.checkpoints?.due(at, this.lastBatchId))
       this.options.checkpoints.take(this.checkpointState());
-    batches.forEach((batch, i) => {
-      try {
-        this.apply(batch.account, batch.activities, at, ids[i]);
-        batch.resolve();
-      } catch (error) {
-        batch.reject(error);
-      }
-    });
-    if (this.hasDeferredWrites()) this.scheduleFlush('later');
-  };
+  }
 
   private checkpointState(): CheckpointState {
     return { time: this.time, lastBatchId: this.lastBatchId, engines: this.engines };
+  }
+
+  /** Starts the next commit at once if batches wait for one. */
+  private afterCommit(): void {
+    this.commitInFlight = undefined;
+    if (this.queue.length > 0) this.flush();
+    else if (this.hasDeferredWrites()) this.scheduleFlush('later');
+  }
+
+  /** Waits for the commit running, and those it starts, then commits what may still wait. */
+  private async finishCommits(): Promise<void> {
+    while (this.commitInFlight !== undefined) await this.commitInFlight;
+    if (!this.ready || (this.queue.length === 0 && !this.hasDeferredWrites())) return;
+    this.flush();
+    while (this.commitInFlight !== undefined) await this.commitInFlight;
   }
 
   /** Applies a logged batch; values the engine folds into Other are logged that way next commit. */
@@ -253,9 +312,9 @@ export class EmbeddedStore implements Store {
     this.engine(account).record(activities, at, onFold);
   }
 
-  /** First-seen times and rewrites that may wait for a later commit (see their comments). */
+  /** First-seen times, rewrites and retimes that may wait for a later commit (see their comments). */
   private hasDeferredWrites(): boolean {
-    return this.rewrites.length > 0 || this.firstSeen?.hasPending === true;
+    return this.rewrites.length > 0 || this.retimes.length > 0 || this.firstSeen?.hasPending === true;
   }
 
   private advance(at: number): number {
