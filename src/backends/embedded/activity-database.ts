@@ -75,7 +75,7 @@ export class ActivityDatabase {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('busy_timeout = 5000');
-      db.pragma(`cache_size = -${pageCacheMiB * 1024}`);
+      db.pragma(`cache_size = -${readerCacheKiB(pageCacheMiB)}`);
       db.exec(`
         CREATE TABLE IF NOT EXISTS activity_batch (
           id INTEGER PRIMARY KEY,
@@ -110,7 +110,11 @@ export class ActivityDatabase {
       'SELECT id, account, at, payload FROM activity_batch WHERE id > ? ORDER BY id LIMIT ?',
     );
     this.commitHere = logTransaction(db);
-    this.writerOptions = { path, durability, pageCacheMiB };
+    this.writerOptions = {
+      path,
+      durability,
+      pageCacheKiB: pageCacheMiB * 1024 - readerCacheKiB(pageCacheMiB),
+    };
   }
 
   /**
@@ -207,4 +211,14 @@ export class ActivityDatabase {
     await this.logWriter?.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The page cache is shared out between the two connections, so that `--page-cache-mib` bounds the
+ * whole: half for reads (first-seen lookups, the replay), half for the writer thread's commits. The
+ * reader's pages are dropped whenever the writer commits (another connection changed the file), so
+ * it needs no more than that.
+ */
+function readerCacheKiB(pageCacheMiB: number): number {
+  return Math.ceil((pageCacheMiB * 1024) / 2);
 }

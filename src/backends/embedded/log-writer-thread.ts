@@ -19,7 +19,7 @@ try {
   db = new Database(options.path);
   db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
-  db.pragma(`cache_size = -${options.pageCacheMiB * 1024}`);
+  db.pragma(`cache_size = -${options.pageCacheKiB}`);
   commit = logTransaction(db);
 } catch (error) {
   // Every commit gets the reason, as if it had failed itself.

@@ -9,7 +9,8 @@ import { asStoreUnavailable } from './storage-errors.js';
 export interface LogWriterOptions {
   readonly path: string;
   readonly durability: Durability;
-  readonly pageCacheMiB: number;
+  /** Its share of the page cache (activity-database.ts), KiB. */
+  readonly pageCacheKiB: number;
 }
 
 export type WriterReply =
