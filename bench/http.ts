@@ -10,7 +10,8 @@
  *
  * The server is moved to core 0 and this process (the load generator) re-executed on core 1, where
  * taskset exists. Env: BENCH_HTTP_USERS shrinks the run (results files are then left alone);
- * BENCH_PROFILE_DIR=DIR writes a CPU profile of the server there when it stops.
+ * BENCH_PROFILE_DIR=DIR writes a CPU profile of the server there when it stops;
+ * BENCH_SERVER_NODE_OPTIONS adds Node options to the server's (to try V8 settings, say).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -230,9 +231,10 @@ function assertClean(name: string, figures: LoadFigures): void {
 function serverEnvironment(): Record<string, string> {
   const preload = (file: string) => `--import ${new URL(`./support/${file}`, import.meta.url).pathname}`;
   const dir = process.env.BENCH_PROFILE_DIR;
-  if (dir === undefined) return { NODE_OPTIONS: preload('server-pauses.mjs') };
+  const extra = process.env.BENCH_SERVER_NODE_OPTIONS ?? '';
+  if (dir === undefined) return { NODE_OPTIONS: `${preload('server-pauses.mjs')} ${extra}` };
   return {
-    NODE_OPTIONS: `${preload('server-pauses.mjs')} ${preload('cpu-profile.mjs')}`,
+    NODE_OPTIONS: `${preload('server-pauses.mjs')} ${preload('cpu-profile.mjs')} ${extra}`,
     BENCH_PROFILE_DIR: dir,
   };
 }
