@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { SERVE_NODE_FLAGS } from '../src/cli/serve-node-flags.js';
 import { ROOT } from './repo-root.js';
 
 /**
- * The real command line as child processes (`node --import tsx src/cli/main.ts …`, `serve` with the
- * Node options it is shipped with), as an operator runs it: no ACTIVENOW_* variable inherited from the environment running the tests or benchmarks.
+ * The real command line as child processes (`node --import tsx src/cli/main.ts …`), as an operator
+ * runs it: no ACTIVENOW_* variable inherited from the environment running the tests or benchmarks.
  * Every child started through one `CliProcesses` is tracked so that a test's cleanup can end them all.
  */
 
@@ -56,8 +55,7 @@ export class CliProcesses {
   private readonly children = new Set<ChildProcess>();
 
   launch(args: readonly string[], options: LaunchOptions = {}): Running {
-    const flags = args[0] === 'serve' ? SERVE_NODE_FLAGS : [];
-    const nodeArgs = [...flags, '--import', 'tsx', 'src/cli/main.ts', ...args];
+    const nodeArgs = ['--import', 'tsx', 'src/cli/main.ts', ...args];
     const [command, argv] =
       options.shellPrefix === undefined
         ? [process.execPath, nodeArgs]
