@@ -27,6 +27,7 @@ import {
   MIN_MAX_HEADER_BYTES,
   MIN_METRICS_TOKEN_LENGTH,
 } from './defaults.js';
+import { MAX_TOP } from './model/split-top.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -132,6 +133,7 @@ const clientSchema = z.object({
     )
     .pipe(z.array(z.enum(splitNames)))
     .default([]),
+  top: positiveInt(MAX_TOP).optional(),
   json: z.stringbool().or(z.boolean()).default(false),
 });
 export type ClientConfig = Readonly<z.infer<typeof clientSchema>>;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config.js';
 
-type SuccessBody = Record<string, unknown> & { count: number };
+type SuccessBody = Record<string, unknown> & { count: number; as_of?: number };
 
 /** `activenow now`: asks a server for the counts and prints them as a table, or JSON. */
 export function registerNowCommand(program: Command): void {
@@ -12,6 +12,7 @@ export function registerNowCommand(program: Command): void {
     .option('--account <id>', 'account id')
     .option('--passcode <passcode>', 'account passcode')
     .option('--split <names>', 'comma-separated: user_type,session_source,browser,os,device,timeline')
+    .option('--top <n>', 'keep the n values with the most users in each split (the others count as Other)')
     .option('--json', 'print the JSON response')
     .action(async (flags: Record<string, unknown>) => {
       const config = loadClientConfig({ flags, env: process.env });
@@ -22,7 +23,10 @@ export function registerNowCommand(program: Command): void {
           'X-CleverTap-Account-Id': config.account,
           'X-CleverTap-Passcode': config.passcode,
         },
-        body: JSON.stringify(Object.fromEntries(config.split.map((name) => [name, true]))),
+        body: JSON.stringify({
+          ...Object.fromEntries(config.split.map((name) => [name, true])),
+          ...(config.top === undefined ? {} : { top: config.top }),
+        }),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`server answered ${response.status}: ${text}`);
@@ -33,13 +37,14 @@ export function registerNowCommand(program: Command): void {
 /** Rows of `label  value`, one block per split, for a person at a terminal. */
 export function formatTable(body: SuccessBody): string {
   const lines = [`active users  ${body.count}`];
+  if (body.as_of !== undefined) lines.push(`as of         ${new Date(body.as_of * 1000).toISOString()}`);
   const addBlock = (title: string, values: Record<string, unknown>) => {
     lines.push('', title);
     const width = Math.max(0, ...Object.keys(values).map((key) => key.length));
     for (const [key, value] of Object.entries(values)) lines.push(`  ${key.padEnd(width)}  ${String(value)}`);
   };
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'status' || key === 'count' || key === 'timeline') continue;
+    if (key === 'status' || key === 'count' || key === 'timeline' || key === 'as_of') continue;
     if (key === 'new') {
       for (const [split, values] of Object.entries(value as Record<string, Record<string, unknown>>)) {
         addBlock(`new users by ${split}`, values);

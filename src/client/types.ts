@@ -19,6 +19,11 @@ export interface NowRequest {
   readonly window?: number;
   /** activenow extension: distinct active users per minute over the last 30 minutes. */
   readonly timeline?: boolean;
+  /**
+   * activenow extension: keep the N values with the most users in each split, 1 to 1000; the users
+   * of the others are counted under `Other`.
+   */
+  readonly top?: number;
 }
 
 /** value → active users, zero values left out, in the server's order (count descending). */
@@ -48,11 +53,32 @@ type Presence<R, K extends PropertyKey> = R extends { readonly [P in K]: true }
       : 'maybe'
     : 'never';
 
-type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = {
-  always: { readonly [P in Out]: V };
+/** Whether a request key is given a value (any value): as Presence, for keys that are not booleans. */
+type Given<R, K extends PropertyKey> = K extends keyof R
+  ? R[K] extends undefined
+    ? 'never'
+    : undefined extends R[K]
+      ? 'maybe'
+      : 'always'
+  : 'never';
+
+/** The presence of a key that is there when any of several request keys is. */
+type AnyOf<P> = 'always' extends P ? 'always' : 'maybe' extends P ? 'maybe' : 'never';
+
+type FieldBy<P extends 'always' | 'never' | 'maybe', Out extends PropertyKey, V> = {
+  always: { readonly [K in Out]: V };
   never: unknown;
-  maybe: { readonly [P in Out]?: V };
-}[Presence<R, K>];
+  maybe: { readonly [K in Out]?: V };
+}[P];
+
+type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = FieldBy<Presence<R, K>, Out, V>;
+
+/** `as_of` is there when the request uses an activenow extension: window, timeline or top. */
+type AsOfField<R> = FieldBy<
+  AnyOf<Given<R, 'window'> | Presence<R, 'timeline'> | Given<R, 'top'>>,
+  'as_of',
+  number
+>;
 
 /** The splits a request asks for, each present as `Presence` says. */
 type Splits<R> = Field<R, 'session_source', 'session_source', Split> &
@@ -92,7 +118,8 @@ export type NowResult<R extends NowRequest = NowRequest> = Flatten<
   { readonly status: 'success'; readonly count: number } & Field<R, 'user_type', 'user_type', UserTypeSplit> &
     Splits<R> &
     NewField<R> &
-    Field<R, 'timeline', 'timeline', readonly TimelinePoint[]>
+    Field<R, 'timeline', 'timeline', readonly TimelinePoint[]> &
+    AsOfField<R>
 >;
 
 /** What every `/1/now/stream` event carries (docs/api.md: every split, user_type and the timeline). */

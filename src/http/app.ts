@@ -93,6 +93,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
         : undefined,
     );
   });
+  // A request taken before close began is answered with Connection: close (as the fast lane does):
+  // kept alive, its connection would hold close open until the keep-alive timeout, since Node looks
+  // for idle connections to close only when close begins.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   decorateRequestAccount(app);
   registerJsonBodyParser(app);
   app.setErrorHandler(errorHandler(options.maxBodyBytes));

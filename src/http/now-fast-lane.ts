@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../model/api-errors.js';
-import type { NowQuery } from '../model/now-query.js';
 import { type AdmissionOptions, admit } from './admission.js';
 import { envelope, JSON_UTF8, toApiError } from './error-envelope.js';
 import { decodeJsonBody, JSON_CONTENT_TYPE } from './json-body-parser.js';
@@ -9,7 +8,7 @@ import { type AppMetrics, countIn } from './metrics.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 import type { RouteTally } from './request-tallies.js';
 import type { RouteContext } from './route.js';
-import { answerNow, NOW_PATH, parseNowRequest } from './routes/now.js';
+import { answerNow, NOW_PATH, type NowAsk, parseNowRequest } from './routes/now.js';
 
 /** Distinct request bodies whose query is remembered; more start over. */
 const MAX_REMEMBERED_BODIES = 256;
@@ -40,7 +39,7 @@ export interface NowFastLaneOptions {
  * while the stamp stays the same: at most until the next second or the account's next recording.
  */
 export class NowFastLane {
-  private readonly queries = new Map<string, NowQuery>();
+  private readonly asks = new Map<string, NowAsk>();
   private readonly answers = new Map<string, RememberedAnswer>();
   private readonly tally: RouteTally;
 
@@ -83,16 +82,16 @@ export class NowFastLane {
       const body = await bodyOf(request);
       // Latin-1 maps each byte to one character: equal keys are equal bytes.
       const key = body.toString('latin1');
-      let query = this.queries.get(key);
-      if (query === undefined) {
+      let ask = this.asks.get(key);
+      if (ask === undefined) {
         bodyUnreadable = true;
         const value = decodeJsonBody(body);
         bodyUnreadable = false;
-        query = parseNowRequest(value, this.options.context.horizonSeconds);
-        if (this.queries.size >= MAX_REMEMBERED_BODIES) this.queries.clear();
-        this.queries.set(key, query);
+        ask = parseNowRequest(value, this.options.context.horizonSeconds);
+        if (this.asks.size >= MAX_REMEMBERED_BODIES) this.asks.clear();
+        this.asks.set(key, ask);
       }
-      const answer = await this.answer(account, key, query);
+      const answer = await this.answer(account, key, ask);
       this.closeIfClosing(response);
       send(response, 200, answer, {});
       status = 200;
@@ -114,14 +113,14 @@ export class NowFastLane {
   }
 
   /** The answer's bytes: remembered ones while the store's stamp holds, else computed. */
-  private async answer(account: string, body: string, query: NowQuery): Promise<Buffer> {
+  private async answer(account: string, body: string, ask: NowAsk): Promise<Buffer> {
     const { store, clock } = this.options.context;
     const at = clock();
     const stamp = store.answerStamp?.(account, at);
     const key = `${account}\n${body}`;
     const remembered = this.answers.get(key);
     if (stamp !== undefined && remembered?.stamp === stamp) return remembered.bytes;
-    const bytes = Buffer.from(await answerNow(store, account, query, at));
+    const bytes = Buffer.from(await answerNow(store, account, ask, at));
     // Kept only if nothing changed while it was computed.
     if (stamp !== undefined && store.answerStamp?.(account, at) === stamp) {
       if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.clear();

@@ -4,7 +4,7 @@ import { ApiError } from '../model/api-errors.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
 import { DIMENSIONS } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
-import { renderNow } from './render-now.js';
+import { renderNow, withAsOf } from './render-now.js';
 
 /** What every stream carries: the default window with every split, user_type and the timeline. */
 export const STREAM_QUERY: NowQuery = Object.freeze({
@@ -33,7 +33,7 @@ export interface NowStreamOptions {
 
 interface Stream {
   readonly response: ServerResponse;
-  /** The data of the last event sent; undefined before the first. */
+  /** The answer of the last event sent, without its `as_of`; undefined before the first. */
   last: string | undefined;
   /** Date.now() of the last write. */
   wroteAt: number;
@@ -156,9 +156,11 @@ export class NowStreamHub {
     }
     poller.running = true;
     const targets = [...poller.streams];
-    let data: string | undefined;
+    // An event goes out when the answer changes; its `as_of` says when, and is not itself a change.
+    let answer: string | undefined;
+    const at = this.clock();
     try {
-      data = `data: ${renderNow(await this.store.now(account, STREAM_QUERY, this.clock()))}\n\n`;
+      answer = renderNow(await this.store.now(account, STREAM_QUERY, at));
     } catch (error) {
       // Storage trouble: the streams stay open (keep-alive only) and the next tick tries again.
       this.onError(error);
@@ -171,16 +173,19 @@ export class NowStreamHub {
         this.remove(account, stream);
         continue;
       }
-      const send = data !== undefined && data !== stream.last;
-      if (!send && now - stream.wroteAt < this.keepAliveMs) continue;
+      const fresh = answer !== undefined && answer !== stream.last ? answer : undefined;
+      if (fresh === undefined && now - stream.wroteAt < this.keepAliveMs) continue;
       if (stream.response.writableLength > this.maxBufferedBytes) {
         // A reader this far behind is not reading: drop it rather than buffer without limit.
         stream.response.destroy();
         this.remove(account, stream);
         continue;
       }
-      stream.response.write(send ? data : KEEP_ALIVE);
-      if (send) stream.last = data;
+      if (fresh === undefined) stream.response.write(KEEP_ALIVE);
+      else {
+        stream.response.write(`data: ${withAsOf(fresh, at)}\n\n`);
+        stream.last = fresh;
+      }
       stream.wroteAt = now;
     }
     if (poller.again && this.pollers.get(account) === poller) {

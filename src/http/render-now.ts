@@ -2,9 +2,10 @@ import type { NowResult, Split, Splits } from '../model/now-query.js';
 
 /**
  * The `/1/now.json` success body, in CleverTap's shape and key order: status, count, user_type,
- * the splits, `new` (the splits of new users), then the activenow `timeline` extension.
+ * the splits, `new` (the splits of new users), then the activenow extensions `timeline` and, given
+ * `asOf` (epoch seconds), `as_of`.
  */
-export function renderNow(result: NowResult): string {
+export function renderNow(result: NowResult, asOf?: number): string {
   let json = `{"status":"success","count":${result.count}`;
   if (result.userType) {
     json += `,"user_type":{"new":${result.userType.new},"returning":${result.userType.returning}}`;
@@ -12,7 +13,13 @@ export function renderNow(result: NowResult): string {
   json += renderSplits(result.splits);
   if (result.newSplits) json += `,"new":{${renderSplits(result.newSplits).slice(1)}}`;
   if (result.timeline) json += `,"timeline":${JSON.stringify(result.timeline)}`;
-  return `${json}}`;
+  const body = `${json}}`;
+  return asOf === undefined ? body : withAsOf(body, asOf);
+}
+
+/** A body renderNow wrote without `as_of`, with it: the last key, epoch seconds. */
+export function withAsOf(body: string, asOf: number): string {
+  return `${body.slice(0, -1)},"as_of":${asOf}}`;
 }
 
 function renderSplits(splits: Splits): string {

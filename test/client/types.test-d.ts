@@ -34,6 +34,14 @@ export async function oneSplit(): Promise<void> {
   void result.new;
   // @ts-expect-error timeline was not asked for
   void result.timeline;
+  // @ts-expect-error no extension, so no as_of
+  void result.as_of;
+}
+
+export async function topValues(): Promise<void> {
+  const result = await client.now({ browser: true, top: 5 });
+  expectTypeOf(result.browser).toEqualTypeOf<Split>();
+  expectTypeOf(result.as_of).toEqualTypeOf<number>();
 }
 
 export async function userTypeAndSplits(): Promise<void> {
@@ -51,6 +59,7 @@ export async function userTypeAlone(): Promise<void> {
   const result = await client.now({ user_type: true, timeline: true });
   expectTypeOf(result.user_type.returning).toBeNumber();
   expectTypeOf(result.timeline).toEqualTypeOf<readonly TimelinePoint[]>();
+  expectTypeOf(result.as_of).toEqualTypeOf<number>();
   // @ts-expect-error no split, so no new
   void result.new;
 }
@@ -59,6 +68,7 @@ export async function notKnownWhenCompiling(request: NowRequest): Promise<void> 
   // A request built at run time: every key may or may not be there.
   const result = await client.now(request);
   expectTypeOf(result.browser).toEqualTypeOf<Split | undefined>();
+  expectTypeOf(result.as_of).toEqualTypeOf<number | undefined>();
   expectTypeOf(result.new).toEqualTypeOf<
     | {
         readonly session_source?: Split;
@@ -76,6 +86,8 @@ export async function wrongRequests(): Promise<void> {
   await client.now({ browsers: true });
   // @ts-expect-error not a boolean
   await client.now({ browser: 'yes' });
+  // @ts-expect-error top is a number
+  await client.now({ browser: true, top: true });
   // @ts-expect-error upload records need a type
   await client.upload([{ identity: 'u1', evtName: 'x' }]);
 }
@@ -86,6 +98,7 @@ export function streamUpdates(): void {
     expectTypeOf(update.session_source).toEqualTypeOf<Split>();
     expectTypeOf(update.new.device).toEqualTypeOf<Split>();
     expectTypeOf(update.timeline).toEqualTypeOf<readonly TimelinePoint[]>();
+    expectTypeOf(update.as_of).toEqualTypeOf<number>();
   });
 }
 

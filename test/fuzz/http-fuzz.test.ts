@@ -205,7 +205,10 @@ function judge(
     const who = authenticatedAs(spec);
     const query = nowQueryOf(spec);
     if (ordered && who !== undefined && query !== undefined) {
-      const expectedText = renderExpected(oracles[who].query(query, now));
+      const expectedText = renderExpected(
+        oracles[who].query(query, now),
+        asksExtension(spec) ? now : undefined,
+      );
       seen.nowCompared++;
       if (answer.text !== expectedText)
         problems.push(`now.json differs from the oracle's\n  ${expectedText}`);
@@ -225,9 +228,9 @@ function judge(
     const data = /data: (.*)\n\n/.exec(answer.text)?.[1];
     seen.streamsCompared++;
     if (reader === undefined) problems.push('a stream opened without valid credentials or read token');
-    else if (ordered && data !== renderExpected(oracles[reader].query(STREAM_QUERY, now))) {
+    else if (ordered && data !== renderExpected(oracles[reader].query(STREAM_QUERY, now), now)) {
       problems.push(
-        `first stream event differs from the oracle's\n  ${renderExpected(oracles[reader].query(STREAM_QUERY, now))}`,
+        `first stream event differs from the oracle's\n  ${renderExpected(oracles[reader].query(STREAM_QUERY, now), now)}`,
       );
     }
   }
@@ -258,6 +261,12 @@ function nowQueryOf(spec: RequestSpec): NowQuery | undefined {
   };
 }
 
+/** Whether a valid now.json body uses an activenow extension, so that its answer carries as_of. */
+function asksExtension(spec: RequestSpec): boolean {
+  if (spec.body.kind !== 'now' || spec.body.body.kind !== 'valid') return false;
+  return spec.body.body.window !== undefined || spec.body.body.flags.timeline === true;
+}
+
 /** After a run: the server answers, and its counts are the oracle's for every split. */
 async function checkState(ctx: WireContext): Promise<string[]> {
   const problems: string[] = [];
@@ -286,7 +295,8 @@ async function checkState(ctx: WireContext): Promise<string[]> {
         body: JSON.stringify(body),
       });
       const text = await response.text();
-      const expected = renderExpected(oracles[who].query(query, ctx.now));
+      // Both bodies use an extension (timeline, window): the answers carry as_of.
+      const expected = renderExpected(oracles[who].query(query, ctx.now), ctx.now);
       if (text !== expected)
         problems.push(
           `account ${who}, window ${query.window}: counts\n  ${text}\nare not the oracle's\n  ${expected}`,

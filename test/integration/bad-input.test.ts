@@ -249,7 +249,7 @@ describe('/1/now.json parameters', () => {
     for (const window of [60, 1800]) {
       const answer = await postJson('/1/now.json', JSON.stringify({ window }));
       expect(answer.status, answer.text).toBe(200);
-      expect(JSON.parse(answer.text)).toEqual({ status: 'success', count: before });
+      expect(JSON.parse(answer.text)).toEqual({ status: 'success', count: before, as_of: server.clock.now });
     }
   });
 });

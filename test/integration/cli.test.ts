@@ -224,6 +224,15 @@ describe('activenow now', () => {
     expect(table.stdout).toMatch(/^\s+Safari\s+1$/m);
     expect(() => JSON.parse(table.stdout)).toThrow();
 
+    const top = await processes.run(['now', ...connection, '--split', 'browser', '--top', '1']);
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout).toMatch(/^\s+Chrome\s+2$/m);
+    expect(top.stdout).toMatch(/^\s+Other\s+1$/m);
+    expect(top.stdout).not.toMatch(/Safari/);
+    expect(top.stdout).toMatch(/^as of\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/m);
+    const badTop = await processes.run(['now', ...connection, '--top', '0']);
+    expect(badTop.code).not.toBe(0);
+
     // From the environment, with a flag winning over a wrong ACTIVENOW_PASSCODE.
     const fromEnv = await processes.run(['now', '--json', '--passcode', account.passcode], {
       env: { ACTIVENOW_URL: server.url, ACTIVENOW_ACCOUNT: account.id, ACTIVENOW_PASSCODE: 'wrong' },

@@ -98,6 +98,13 @@ const CASES: [name: string, target: () => TestServer, headers: () => Record<stri
     ],
     ['the count alone', () => server, signedIn, Buffer.from('{}')],
     ['a window', () => server, signedIn, Buffer.from('{ "window" : 60 , "browser": true }')],
+    [
+      'top values',
+      () => server,
+      signedIn,
+      Buffer.from('{"user_type":true,"browser":true,"os":true,"top":1}'),
+    ],
+    ['a top out of bounds', () => server, signedIn, Buffer.from('{"browser":true,"top":0}')],
     ['an unknown parameter', () => server, signedIn, Buffer.from('{"browser":true,"users":1}')],
     ['a value of the wrong type', () => server, signedIn, Buffer.from('{"window":59.5}')],
     ['a body that is not an object', () => server, signedIn, Buffer.from('[1]')],
@@ -166,6 +173,33 @@ describe('POST /1/now.json through the fast lane and through the framework', () 
     expect(withoutDate(fast)).toBe(withoutDate(framework));
   });
 
+  it('cuts each split to its top values and says when the answer is for (as_of), only when asked', async () => {
+    const ask = async (body: string) => {
+      const answer = await exchange(server.port, request(signedIn(), Buffer.from(body), 'content-length'));
+      const text = answer.toString('utf8');
+      return JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    };
+    // Three users, one per browser; the two with the same count are ranked by value.
+    expect(await ask('{"browser":true,"top":1}')).toEqual({
+      status: 'success',
+      count: 3,
+      browser: { Other: 2, Chrome: 1 },
+      as_of: server.clock.now,
+    });
+    expect(await ask('{"browser":true,"top":3}')).toEqual({
+      status: 'success',
+      count: 3,
+      browser: { Chrome: 1, 'Samsung Internet': 1, Safari: 1 },
+      as_of: server.clock.now,
+    });
+    // CleverTap's own keys only: the answer stays CleverTap's, without as_of.
+    expect(await ask('{"browser":true}')).toEqual({
+      status: 'success',
+      count: 3,
+      browser: { Chrome: 1, 'Samsung Internet': 1, Safari: 1 },
+    });
+  });
+
   it('answers a body it has seen before as the first time, and a different body anew', async () => {
     const headers = { ...JSON_TYPE, ...credentialsOf(server.account) };
     const answers: string[] = [];
@@ -208,29 +242,34 @@ describe('POST /1/now.json through the fast lane and through the framework', () 
     }
   });
 
-  it('answers a request it took before the app began to close with Connection: close, so close ends', async () => {
-    const closing = await startTestServer();
-    const body = Buffer.from('{}');
-    // Kept alive: without the lane's Connection: close, the answer would leave the connection open.
-    const whole = request({ ...JSON_TYPE, ...credentialsOf(closing.account) }, body, 'content-length')
-      .toString('latin1')
-      .replace('Connection: close\r\n', '');
-    const head = Buffer.from(whole, 'latin1');
-    const socket = connect(closing.port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk) => chunks.push(chunk));
-    const ended = new Promise((resolve) => socket.on('close', resolve));
-    // The headers now (the lane takes the request), the body once closing has begun.
-    socket.write(head.subarray(0, head.length - body.length));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const closed = closing.app.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    socket.write(body);
-    await ended;
-    await closed;
-    await closing.close();
-    const answer = Buffer.concat(chunks).toString('latin1');
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
-  });
+  it.each([
+    ['the lane', 'content-length'],
+    ['the framework', 'chunked'],
+  ] as const)(
+    '%s answers a request it took before the app began to close with Connection: close, so close ends',
+    async (_path, framing) => {
+      const closing = await startTestServer();
+      // Kept alive: without Connection: close on the answer, the connection would hold close open.
+      const whole = request({ ...JSON_TYPE, ...credentialsOf(closing.account) }, Buffer.from('{}'), framing)
+        .toString('latin1')
+        .replace('Connection: close\r\n', '');
+      // The last bytes of the body (its last chunk, when chunked) are sent once closing has begun.
+      const held = framing === 'chunked' ? whole.lastIndexOf('0\r\n\r\n') : whole.length - 2;
+      const socket = connect(closing.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      const ended = new Promise((resolve) => socket.on('close', resolve));
+      socket.write(Buffer.from(whole.slice(0, held), 'latin1'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closed = closing.app.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write(Buffer.from(whole.slice(held), 'latin1'));
+      await ended;
+      await closed;
+      await closing.close();
+      const answer = Buffer.concat(chunks).toString('latin1');
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    },
+  );
 });

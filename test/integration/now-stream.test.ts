@@ -180,7 +180,9 @@ describe('GET /1/now/stream', () => {
       'device',
       'new',
       'timeline',
+      'as_of',
     ]);
+    expect(first).toMatchObject({ as_of: server.clock.now });
   });
 
   it('sends the change after an upload within about two seconds', async () => {
@@ -195,11 +197,13 @@ describe('GET /1/now/stream', () => {
     expect(next).toEqual(await now(server));
   });
 
-  it('sends only keep-alive comments while nothing changes', async () => {
+  it('sends only keep-alive comments while nothing changes but the time of the answer (as_of)', async () => {
     const server = await start({ nowStream: { intervalMs: 50, keepAliveMs: 200 } });
     await upload(server, [event('u1')]);
     const reader = await openOk(server, { headers: credentials(server.account) });
     await reader.nextEvent(2000);
+    // A second later, within the same minute: the counts and the timeline are as they were.
+    server.clock.now += 1;
     const blocks: string[] = [];
     const until = Date.now() + 1000;
     while (Date.now() < until) {

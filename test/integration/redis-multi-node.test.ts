@@ -225,7 +225,7 @@ async function uploadAll(
   return uploads;
 }
 
-/** Asks every node the same queries: the same bytes from each, and what the oracle says. */
+/** Asks every node the same queries: the same bytes from each (`as_of` aside: each node's clock), and what the oracle says. */
 async function expectEveryNodeAgreesWithOracle(
   nodes: readonly ServerProcess[],
   account: Credentials,
@@ -233,7 +233,9 @@ async function expectEveryNodeAgreesWithOracle(
 ): Promise<void> {
   for (const query of [ALL_SPLITS, { ...ALL_SPLITS, window: HORIZON_SECONDS }, {}, { user_type: true }]) {
     const answers: Answer[] = [];
+    const asked = nowSeconds();
     for (const node of nodes) answers.push(await postJson(`${node.url}/1/now.json`, account, query));
+    const answered = nowSeconds();
     const window = (query as { window?: number }).window ?? 300;
     const expected = expectedBody(
       oracle.query(
@@ -249,9 +251,16 @@ async function expectEveryNodeAgreesWithOracle(
     const context = `seed ${SEED}, query ${JSON.stringify(query)}`;
     for (const [n, answer] of answers.entries()) {
       expect(answer.status, `node ${n + 1}, ${context}: ${answer.text}`).toBe(200);
-      expect(answer.body, `node ${n + 1}, ${context}`).toEqual(expected);
+      // An extension asked (window): the answer says when it is for, each node by its own clock.
+      const asOf = (answer.body as { as_of?: unknown }).as_of;
+      if ('window' in query) {
+        expect(asOf, `node ${n + 1}, ${context}`).toBeGreaterThanOrEqual(asked);
+        expect(asOf, `node ${n + 1}, ${context}`).toBeLessThanOrEqual(answered);
+      }
+      const expectedHere = 'window' in query ? { ...expected, as_of: asOf } : expected;
+      expect(answer.body, `node ${n + 1}, ${context}`).toEqual(expectedHere);
       // Key order is part of the contract.
-      expect(answer.text, `node ${n + 1}, ${context}`).toBe(JSON.stringify(expected));
+      expect(answer.text, `node ${n + 1}, ${context}`).toBe(JSON.stringify(expectedHere));
     }
   }
 }

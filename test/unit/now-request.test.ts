@@ -17,7 +17,11 @@ function refusal(call: () => unknown): { kind: string; message: string } {
 
 describe('parseNowRequest', () => {
   it('reads no body and {} as the count alone, and false as absent', () => {
-    const countOnly = { window: 300, userType: false, splits: [], timeline: false };
+    const countOnly = {
+      query: { window: 300, userType: false, splits: [], timeline: false },
+      top: undefined,
+      asOf: false,
+    };
     expect(parseNowRequest(undefined, 1800)).toEqual(countOnly);
     expect(parseNowRequest({}, 1800)).toEqual(countOnly);
     expect(parseNowRequest({ user_type: false, browser: false, timeline: false }, 1800)).toEqual(countOnly);
@@ -27,11 +31,24 @@ describe('parseNowRequest', () => {
     expect(
       parseNowRequest({ os: true, window: 600, user_type: true, browser: true, timeline: true }, 1800),
     ).toEqual({
-      window: 600,
-      userType: true,
-      splits: ['browser', 'os'],
-      timeline: true,
+      query: { window: 600, userType: true, splits: ['browser', 'os'], timeline: true },
+      top: undefined,
+      asOf: true,
     });
+  });
+
+  it('reads top, and asks for as_of when any extension is used', () => {
+    expect(parseNowRequest({ browser: true, top: 3 }, 1800)).toMatchObject({ top: 3, asOf: true });
+    expect(parseNowRequest({ window: 300 }, 1800).asOf).toBe(true);
+    expect(parseNowRequest({ timeline: true }, 1800).asOf).toBe(true);
+    expect(parseNowRequest({ user_type: true, browser: true }, 1800).asOf).toBe(false);
+    for (const top of [0, 1001, 2.5, '3', true]) {
+      expect(refusal(() => parseNowRequest({ top }, 1800))).toEqual({
+        kind: 'invalidParameter',
+        message: 'Invalid parameter top: expected an integer from 1 to 1000',
+      });
+    }
+    expect(parseNowRequest({ top: 1000 }, 1800).top).toBe(1000);
   });
 
   it.each([[[]], [null], ['user_type'], [42], [true]])('refuses %j as not an object', (body) => {
@@ -56,11 +73,11 @@ describe('parseNowRequest', () => {
   });
 
   it('bounds window by the horizon, at most 3600', () => {
-    expect(parseNowRequest({ window: 1800 }, 1800).window).toBe(1800);
+    expect(parseNowRequest({ window: 1800 }, 1800).query.window).toBe(1800);
     expect(refusal(() => parseNowRequest({ window: 1801 }, 1800)).message).toBe(
       'Invalid parameter window: expected an integer from 60 to 1800 (seconds)',
     );
-    expect(parseNowRequest({ window: 3600 }, 7200).window).toBe(3600);
+    expect(parseNowRequest({ window: 3600 }, 7200).query.window).toBe(3600);
     expect(refusal(() => parseNowRequest({ window: 3601 }, 7200)).message).toBe(
       'Invalid parameter window: expected an integer from 60 to 3600 (seconds)',
     );

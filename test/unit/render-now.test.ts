@@ -63,8 +63,9 @@ function keysInSchemaOrder(shape: object, body: object): string[] {
 describe('renderNow and the documented NowResponse', () => {
   it('renders every result to a body the schema accepts, in the schema key order', () => {
     fc.assert(
-      fc.property(results, (result) => {
-        const body = JSON.parse(renderNow(result)) as Record<string, unknown>;
+      fc.property(results, fc.option(fc.nat(), { nil: undefined }), (result, asOf) => {
+        const body = JSON.parse(renderNow(result, asOf)) as Record<string, unknown>;
+        expect(body.as_of).toBe(asOf);
         const parsed = nowResponseSchema.safeParse(body);
         expect(parsed.error?.issues).toBeUndefined();
         expect(Object.keys(body)).toEqual(keysInSchemaOrder(nowResponseSchema.shape, body));

@@ -6,6 +6,7 @@ import {
   type NowQuery,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
+import { MAX_TOP, topOfResult } from '../../model/split-top.js';
 import { DIMENSIONS } from '../../protocol/dimensions.js';
 import type { Store } from '../../store/store.js';
 import { JSON_UTF8 } from '../error-envelope.js';
@@ -16,6 +17,19 @@ import { parseBody } from '../request-body.js';
 import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
+const topReason = { error: `expected an integer from 1 to ${MAX_TOP}` };
+
+/**
+ * A `/1/now.json` request: the query the store answers, and how its answer is shaped by the
+ * extensions that do not change what is counted (`top`, and `as_of` on any extended answer).
+ */
+export interface NowAsk {
+  readonly query: NowQuery;
+  /** Values kept per split (`top`); undefined keeps them all. */
+  readonly top: number | undefined;
+  /** Whether the answer carries `as_of`: the request used an activenow extension. */
+  readonly asOf: boolean;
+}
 
 /**
  * The `/1/now.json` body. `window` is bounded by the server's retention horizon, so the schema is
@@ -45,6 +59,14 @@ export function nowRequestSchema(horizonSeconds: number) {
       timeline: booleanParameter.optional().meta({
         description: `activenow extension: distinct active users per calendar minute for the last ${TIMELINE_MINUTES} minutes.`,
       }),
+      top: z
+        .int(topReason)
+        .min(1, topReason)
+        .max(MAX_TOP, topReason)
+        .optional()
+        .meta({
+          description: `activenow extension: keep the N values with the most users in each split (1 to ${MAX_TOP}); the users of the others are counted under Other.`,
+        }),
     })
     .meta({ description: 'No body, `{}`, or any of these keys; `false` is the same as leaving a key out.' });
 }
@@ -53,11 +75,11 @@ export function nowRequestSchema(horizonSeconds: number) {
 const requestSchemas = new Map<number, ReturnType<typeof nowRequestSchema>>();
 
 /**
- * The `/1/now.json` body as a query: `{}` or no body for the count alone; booleans `user_type`,
- * `session_source`, `browser`, `os`, `device`; extensions `window` and `timeline`. Any other key,
- * or a value of the wrong type, is refused, naming the key.
+ * The `/1/now.json` body as a request: `{}` or no body for the count alone; booleans `user_type`,
+ * `session_source`, `browser`, `os`, `device`; extensions `window`, `timeline` and `top`. Any other
+ * key, or a value of the wrong type, is refused, naming the key.
  */
-export function parseNowRequest(body: unknown, horizonSeconds: number): NowQuery {
+export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
   let schema = requestSchemas.get(horizonSeconds);
   if (schema === undefined) {
     schema = nowRequestSchema(horizonSeconds);
@@ -65,10 +87,14 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowQuery
   }
   const fields = parseBody(schema, body);
   return {
-    window: fields.window ?? DEFAULT_WINDOW_SECONDS,
-    userType: fields.user_type === true,
-    splits: DIMENSIONS.filter((dimension) => fields[dimension] === true),
-    timeline: fields.timeline === true,
+    query: {
+      window: fields.window ?? DEFAULT_WINDOW_SECONDS,
+      userType: fields.user_type === true,
+      splits: DIMENSIONS.filter((dimension) => fields[dimension] === true),
+      timeline: fields.timeline === true,
+    },
+    top: fields.top,
+    asOf: fields.window !== undefined || fields.timeline === true || fields.top !== undefined,
   };
 }
 
@@ -107,17 +133,22 @@ export const nowResponseSchema = z.strictObject({
     .length(TIMELINE_MINUTES)
     .optional()
     .meta({ description: 'activenow extension: oldest minute first, the current partial minute last.' }),
+  as_of: z.int().optional().meta({
+    description:
+      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top).',
+  }),
 });
 
 export const NOW_PATH = '/1/now.json';
 const PATH = NOW_PATH;
 
 /**
- * The body answering `query` for `account` at `at`: what the route sends, and what the fast lane
+ * The body answering `ask` for `account` at `at`: what the route sends, and what the fast lane
  * sends for the same request (now-fast-lane.ts).
  */
-export async function answerNow(store: Store, account: string, query: NowQuery, at: number): Promise<string> {
-  return renderNow(await store.now(account, query, at));
+export async function answerNow(store: Store, account: string, ask: NowAsk, at: number): Promise<string> {
+  const result = await store.now(account, ask.query, at);
+  return renderNow(ask.top === undefined ? result : topOfResult(result, ask.top), ask.asOf ? at : undefined);
 }
 
 /** `POST /1/now.json`: distinct active users now, with the splits asked for. */
@@ -128,14 +159,14 @@ export const nowRoute: Route = {
         operationId: 'now',
         summary: 'Distinct active users now, optionally split (CleverTap Real-Time Counts)',
         description:
-          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window` and `timeline` are activenow extensions.',
+          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window`, `timeline` and `top` are activenow extensions; an answer to a request using one carries `as_of`.',
         tags: ['Real-Time Counts'],
         security: CREDENTIALS_SECURITY,
         requestBody: jsonBody(
           'NowRequest',
           {
             splits: { user_type: true, browser: true, device: true },
-            extensions: { window: 600, timeline: true },
+            extensions: { window: 600, timeline: true, top: 10 },
           },
           false,
         ),
@@ -165,10 +196,10 @@ export const nowRoute: Route = {
   }),
   register(app, context) {
     app.post(PATH, { onRequest: context.guard }, async (request, reply) => {
-      const query = parseNowRequest(request.body, context.horizonSeconds);
+      const ask = parseNowRequest(request.body, context.horizonSeconds);
       return reply
         .type(JSON_UTF8)
-        .send(await answerNow(context.store, accountOf(request), query, context.clock()));
+        .send(await answerNow(context.store, accountOf(request), ask, context.clock()));
     });
   },
 };

@@ -44,10 +44,14 @@ const RECORD_MESSAGES: Record<number, string> = {
 /** The `/1/now/stream` query: every split, user_type and the timeline, default window. */
 export const STREAM_QUERY: NowQuery = { window: 300, userType: true, splits: DIMENSIONS, timeline: true };
 
-/** The now.json body the oracle's answer renders as, timeline included. */
-export function renderExpected(result: NowResult): string {
+/**
+ * The now.json body the oracle's answer renders as, timeline included, and `as_of` (the answer's
+ * time) when the request used an extension.
+ */
+export function renderExpected(result: NowResult, asOf?: number): string {
   const body = expectedBody(result);
   if (result.timeline !== undefined) body.timeline = result.timeline;
+  if (asOf !== undefined) body.as_of = asOf;
   return JSON.stringify(body);
 }
 
