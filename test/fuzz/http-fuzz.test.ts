@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import type { NowQuery } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
+import { expectedTopOf } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import {
@@ -205,8 +206,11 @@ function judge(
     const who = authenticatedAs(spec);
     const query = nowQueryOf(spec);
     if (ordered && who !== undefined && query !== undefined) {
+      const top =
+        spec.body.kind === 'now' && spec.body.body.kind === 'valid' ? spec.body.body.top : undefined;
+      const result = oracles[who].query(query, now);
       const expectedText = renderExpected(
-        oracles[who].query(query, now),
+        top === undefined ? result : expectedTopOf(result, top),
         asksExtension(spec) ? now : undefined,
       );
       seen.nowCompared++;
@@ -264,7 +268,8 @@ function nowQueryOf(spec: RequestSpec): NowQuery | undefined {
 /** Whether a valid now.json body uses an activenow extension, so that its answer carries as_of. */
 function asksExtension(spec: RequestSpec): boolean {
   if (spec.body.kind !== 'now' || spec.body.body.kind !== 'valid') return false;
-  return spec.body.body.window !== undefined || spec.body.body.flags.timeline === true;
+  const { window, flags, top } = spec.body.body;
+  return window !== undefined || flags.timeline === true || top !== undefined;
 }
 
 /** After a run: the server answers, and its counts are the oracle's for every split. */

@@ -1,4 +1,5 @@
-import type { NowResult } from '../../src/model/now-query.js';
+import { OTHER } from '../../src/model/dimensions.js';
+import type { NowResult, Split } from '../../src/model/now-query.js';
 
 /** The CleverTap-shaped body an oracle's answer should be rendered as, built independently. */
 export function expectedBody(result: NowResult): Record<string, unknown> {
@@ -15,4 +16,32 @@ export function expectedBody(result: NowResult): Record<string, unknown> {
     );
   }
   return body;
+}
+
+/** Response order, written out: users descending, then value ascending. */
+function byRank(a: readonly [string, number], b: readonly [string, number]): number {
+  return a[1] !== b[1] ? b[1] - a[1] : a[0] < b[0] ? -1 : 1;
+}
+
+/**
+ * What the `top` extension should make of a split (docs/api.md), written apart from the server's
+ * split-top.ts: rank every value, keep the first n, pour every other value's users into Other,
+ * then order.
+ */
+export function expectedTop(entries: Split, n: number): [string, number][] {
+  if (entries.length <= n) return entries.map(([value, users]) => [value, users]);
+  const ranked = [...entries].sort(byRank);
+  const kept = new Map(ranked.slice(0, n));
+  const poured = ranked.slice(n).reduce((sum, [, users]) => sum + users, 0);
+  kept.set(OTHER, (kept.get(OTHER) ?? 0) + poured);
+  return [...kept].sort(byRank);
+}
+
+/** `result` with `expectedTop` applied to each split and each split of new users. */
+export function expectedTopOf(result: NowResult, n: number): NowResult {
+  const cut = (splits: NowResult['splits']) =>
+    Object.fromEntries(
+      Object.entries(splits).map(([dimension, split]) => [dimension, expectedTop(split ?? [], n)]),
+    );
+  return { ...result, splits: cut(result.splits), newSplits: result.newSplits && cut(result.newSplits) };
 }

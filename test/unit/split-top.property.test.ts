@@ -3,31 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { OTHER } from '../../src/model/dimensions.js';
 import { type NowResult, orderSplit } from '../../src/model/now-query.js';
 import { topOfResult, topOfSplit } from '../../src/model/split-top.js';
-
-/**
- * topOfSplit against an oracle written another way: rank every value by (users descending, value
- * ascending), keep the first n by rank, pour every other value's users into Other, then order.
- */
-function oracle(entries: readonly (readonly [string, number])[], n: number): [string, number][] {
-  if (entries.length <= n) return entries.map(([value, users]) => [value, users]);
-  const ranked = [...entries].sort((a, b) => (a[1] !== b[1] ? b[1] - a[1] : a[0] < b[0] ? -1 : 1));
-  const kept = new Map(ranked.slice(0, n));
-  const poured = ranked.slice(n).reduce((sum, [, users]) => sum + users, 0);
-  kept.set(OTHER, (kept.get(OTHER) ?? 0) + poured);
-  return [...kept].sort((a, b) => (a[1] !== b[1] ? b[1] - a[1] : a[0] < b[0] ? -1 : 1));
-}
+import { expectedTop } from '../support/expected-body.js';
 
 const value = fc.oneof(fc.constantFrom(OTHER, 'Chrome', 'Safari', 'Unknown'), fc.string({ maxLength: 4 }));
 const split = fc
   .uniqueArray(fc.tuple(value, fc.integer({ min: 1, max: 50 })), { selector: ([v]) => v, maxLength: 12 })
   .map((entries) => orderSplit(entries));
 
+/** Against expectedTop, the rule of docs/api.md written another way (test/support/expected-body.ts). */
 describe('topOfSplit', () => {
   it('keeps the n values with the most users and counts the others under Other', () => {
     fc.assert(
       fc.property(split, fc.integer({ min: 1, max: 14 }), (entries, n) => {
         const top = topOfSplit(entries, n);
-        expect(top).toEqual(oracle(entries, n));
+        expect(top).toEqual(expectedTop(entries, n));
         const sum = (s: readonly (readonly [string, number])[]) =>
           s.reduce((total, [, users]) => total + users, 0);
         expect(sum(top)).toBe(sum(entries));

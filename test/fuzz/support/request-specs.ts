@@ -419,6 +419,7 @@ export type NowBodySpec =
       readonly kind: 'valid';
       readonly flags: Readonly<Record<string, boolean>>;
       readonly window: number | undefined;
+      readonly top: number | undefined;
     }
   | { readonly kind: 'unknown-key'; readonly key: string }
   | { readonly kind: 'mistyped'; readonly key: string; readonly value: Json };
@@ -434,11 +435,14 @@ const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
       window: fc.option(fc.oneof(fc.constantFrom(60, 300, 1800), fc.integer({ min: 60, max: 1800 })), {
         nil: undefined,
       }),
+      top: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     }),
   },
   fc.record({
     kind: fc.constant('unknown-key' as const),
-    key: jsonKeyArb.filter((key) => !(NOW_FLAGS as readonly string[]).includes(key) && key !== 'window'),
+    key: jsonKeyArb.filter(
+      (key) => !(NOW_FLAGS as readonly string[]).includes(key) && key !== 'window' && key !== 'top',
+    ),
   }),
   fc.record({
     kind: fc.constant('mistyped' as const),
@@ -449,6 +453,11 @@ const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
     kind: fc.constant('mistyped' as const),
     key: fc.constant('window'),
     value: fc.constantFrom<Json>(59, 0, -300, 1801, 3601, 300.5, '300', null, true, [300], 1e300),
+  }),
+  fc.record({
+    kind: fc.constant('mistyped' as const),
+    key: fc.constant('top'),
+    value: fc.constantFrom<Json>(0, -1, 1001, 2.5, '3', null, true, [3]),
   }),
 );
 

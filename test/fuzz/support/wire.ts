@@ -175,7 +175,11 @@ export function uploadText(wrapper: UploadWrapper, records: readonly Json[]): st
 export function nowBodyJson(body: NowBodySpec): Json {
   switch (body.kind) {
     case 'valid':
-      return body.window === undefined ? { ...body.flags } : { ...body.flags, window: body.window };
+      return {
+        ...body.flags,
+        ...(body.window === undefined ? {} : { window: body.window }),
+        ...(body.top === undefined ? {} : { top: body.top }),
+      };
     case 'unknown-key':
       return { [body.key]: true };
     case 'mistyped':
