@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
@@ -48,6 +49,26 @@ function loggedTimes(file: string): number[] {
 }
 
 describe('commits on the writer thread', () => {
+  it('starts another writer thread once the one it had stopped, and loses nothing acknowledged', async () => {
+    const file = join(dir, 'activity.db');
+    const database = new ActivityDatabase(file, 'process');
+    const store = new EmbeddedStore({ horizonSeconds: HORIZON, valueCap: 256, database });
+    await store.recover();
+    await store.record('acc', [{ user: 'u1', ts: T1, browser: 'Chrome' }], T1);
+    // The thread ends as a crash would end it (its own object: the database keeps it private).
+    const thread = (database as unknown as { logWriter: { worker: Worker } }).logWriter.worker;
+    await thread.terminate();
+    await store.record('acc', [{ user: 'u2', ts: T1, browser: 'Safari' }], T1);
+    const before = await store.now('acc', QUERY, T1);
+    expect(before.count).toBe(2);
+    await store.close();
+    expect(loggedTimes(file)).toEqual([T1, T1]);
+    const again = open(file);
+    await again.recover();
+    expect(await again.now('acc', QUERY, T1)).toEqual(before);
+    await again.close();
+  });
+
   it('logs a batch at the later time a query moved the clock to while it was committed', async () => {
     const file = join(dir, 'activity.db');
     const store = open(file);

@@ -144,8 +144,15 @@ export class ActivityDatabase {
     if (this.db.open) await this.writer().ready;
   }
 
+  /**
+   * The writer thread, started on first use and again after one stopped (it crashed or ran out of
+   * memory): the commits it was running failed, and were answered as storage failures, like any
+   * unanswered request (retrying is safe: an activity counted twice counts once); the next commit
+   * starts a new thread rather than failing until a restart.
+   */
   private writer(): LogWriter {
-    this.logWriter ??= new LogWriter(this.writerOptions);
+    if (this.logWriter === undefined || this.logWriter.hasStopped)
+      this.logWriter = new LogWriter(this.writerOptions);
     return this.logWriter;
   }
 

@@ -78,6 +78,11 @@ export class LogWriter {
     );
   }
 
+  /** Whether the thread has stopped: every commit asked of it from then on fails. */
+  get hasStopped(): boolean {
+    return this.stopped !== undefined;
+  }
+
   /** Commits `changes` in one transaction; resolves with the ids of the appended batches. */
   commit(changes: LogChanges): Promise<number[]> {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
