@@ -116,7 +116,7 @@ export const SERVE_OPTIONS: readonly string[] = Object.keys(serveFields.shape);
 const storageSchema = serveFields.pick({ dataDir: true, store: true, region: true });
 export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
-const splitNames = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline'] as const;
+const splitNames = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline', 'bots'] as const;
 
 /** Options of the commands that talk to a running server (`now`). */
 const clientSchema = z.object({

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadClientConfig } from '../config.js';
 
-type SuccessBody = Record<string, unknown> & { count: number; as_of?: number };
+type SuccessBody = Record<string, unknown> & { count: number; bots?: number; as_of?: number };
 
 /** `activenow now`: asks a server for the counts and prints them as a table, or JSON. */
 export function registerNowCommand(program: Command): void {
@@ -11,7 +11,7 @@ export function registerNowCommand(program: Command): void {
     .option('--url <url>', 'server base URL (default http://127.0.0.1:8080)')
     .option('--account <id>', 'account id')
     .option('--passcode <passcode>', 'account passcode')
-    .option('--split <names>', 'comma-separated: user_type,session_source,browser,os,device,timeline')
+    .option('--split <names>', 'comma-separated: user_type,session_source,browser,os,device,timeline,bots')
     .option('--top <n>', 'keep the n values with the most users in each split (the others count as Other)')
     .option('--json', 'print the JSON response')
     .action(async (flags: Record<string, unknown>) => {
@@ -37,6 +37,7 @@ export function registerNowCommand(program: Command): void {
 /** Rows of `label  value`, one block per split, for a person at a terminal. */
 export function formatTable(body: SuccessBody): string {
   const lines = [`active users  ${body.count}`];
+  if (body.bots !== undefined) lines.push(`bots          ${body.bots}`);
   if (body.as_of !== undefined) lines.push(`as of         ${new Date(body.as_of * 1000).toISOString()}`);
   const addBlock = (title: string, values: Record<string, unknown>) => {
     lines.push('', title);
@@ -44,7 +45,7 @@ export function formatTable(body: SuccessBody): string {
     for (const [key, value] of Object.entries(values)) lines.push(`  ${key.padEnd(width)}  ${String(value)}`);
   };
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'status' || key === 'count' || key === 'timeline' || key === 'as_of') continue;
+    if (['status', 'count', 'timeline', 'bots', 'as_of'].includes(key)) continue;
     if (key === 'new') {
       for (const [split, values] of Object.entries(value as Record<string, Record<string, unknown>>)) {
         addBlock(`new users by ${split}`, values);

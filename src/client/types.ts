@@ -24,6 +24,8 @@ export interface NowRequest {
    * of the others are counted under `Other`.
    */
   readonly top?: number;
+  /** activenow extension: distinct bots active in the window, counted apart from `count`. */
+  readonly bots?: boolean;
 }
 
 /** value → active users, zero values left out, in the server's order (count descending). */
@@ -73,9 +75,9 @@ type FieldBy<P extends 'always' | 'never' | 'maybe', Out extends PropertyKey, V>
 
 type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = FieldBy<Presence<R, K>, Out, V>;
 
-/** `as_of` is there when the request uses an activenow extension: window, timeline or top. */
+/** `as_of` is there when the request uses an activenow extension: window, timeline, top or bots. */
 type AsOfField<R> = FieldBy<
-  AnyOf<Given<R, 'window'> | Presence<R, 'timeline'> | Given<R, 'top'>>,
+  AnyOf<Given<R, 'window'> | Presence<R, 'timeline'> | Given<R, 'top'> | Presence<R, 'bots'>>,
   'as_of',
   number
 >;
@@ -119,6 +121,7 @@ export type NowResult<R extends NowRequest = NowRequest> = Flatten<
     Splits<R> &
     NewField<R> &
     Field<R, 'timeline', 'timeline', readonly TimelinePoint[]> &
+    Field<R, 'bots', 'bots', number> &
     AsOfField<R>
 >;
 

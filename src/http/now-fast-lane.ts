@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../model/api-errors.js';
+import { botLaneOf } from '../model/bot-lane.js';
+import type { Store } from '../store/store.js';
 import { type AdmissionOptions, admit } from './admission.js';
 import { envelope, JSON_UTF8, toApiError } from './error-envelope.js';
 import { decodeJsonBody, JSON_CONTENT_TYPE } from './json-body-parser.js';
@@ -116,13 +118,13 @@ export class NowFastLane {
   private async answer(account: string, body: string, ask: NowAsk): Promise<Buffer> {
     const { store, clock } = this.options.context;
     const at = clock();
-    const stamp = store.answerStamp?.(account, at);
+    const stamp = answerStampOf(store, account, ask, at);
     const key = `${account}\n${body}`;
     const remembered = this.answers.get(key);
     if (stamp !== undefined && remembered?.stamp === stamp) return remembered.bytes;
     const bytes = Buffer.from(await answerNow(store, account, ask, at));
     // Kept only if nothing changed while it was computed.
-    if (stamp !== undefined && store.answerStamp?.(account, at) === stamp) {
+    if (stamp !== undefined && answerStampOf(store, account, ask, at) === stamp) {
       if (this.answers.size >= MAX_REMEMBERED_ANSWERS) this.answers.clear();
       this.answers.set(key, { stamp, bytes });
     }
@@ -137,6 +139,17 @@ export class NowFastLane {
   private closeIfClosing(response: ServerResponse): void {
     if (this.options.closing()) response.setHeader('Connection', 'close');
   }
+}
+
+/**
+ * The stamp of the answer to `ask`: the account's, and when it asks for bots, the later of the
+ * account's and its bot lane's (both change with the same counter); undefined when either is.
+ */
+function answerStampOf(store: Store, account: string, ask: NowAsk, at: number): number | undefined {
+  const own = store.answerStamp?.(account, at);
+  if (own === undefined || !ask.bots) return own;
+  const lane = store.answerStamp?.(botLaneOf(account), at);
+  return lane === undefined ? undefined : Math.max(own, lane);
 }
 
 interface RememberedAnswer {

@@ -34,20 +34,25 @@ export function parseHit(body: unknown): BrowserHit | { problem: string; reason:
   return { problem: path === '' ? 'body' : path, reason: issue.message };
 }
 
-/** The activity a hit stands for at time `at`, or undefined when it comes from a bot. */
-export function activityOfHit(
-  hit: BrowserHit,
-  userAgent: string | undefined,
-  at: number,
-): Activity | undefined {
+/** A hit as activity at time `at`: of a user, or of a bot (counted in the bot lane, bot-lane.ts). */
+export interface HitActivity {
+  readonly activity: Activity;
+  readonly bot: boolean;
+}
+
+/** The activity a hit stands for at time `at`; a bot's carries no dimension values. */
+export function activityOfHit(hit: BrowserHit, userAgent: string | undefined, at: number): HitActivity {
   const derived = deriveSession({ ua: userAgent ?? '', url: hit.url, referrer: hit.referrer });
-  if (derived.bot === true) return undefined;
+  if (derived.bot === true) return { activity: { user: hit.user, ts: at }, bot: true };
   return {
-    user: hit.user,
-    ts: at,
-    sessionSource: derived.sessionSource,
-    browser: derived.browser,
-    os: derived.os,
-    device: derived.device,
+    activity: {
+      user: hit.user,
+      ts: at,
+      sessionSource: derived.sessionSource,
+      browser: derived.browser,
+      os: derived.os,
+      device: derived.device,
+    },
+    bot: false,
   };
 }

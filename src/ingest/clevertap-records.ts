@@ -25,6 +25,8 @@ export interface RecordFailure {
 export interface ParsedUpload {
   /** One per valid event, in input order. Profiles are valid but make nobody active. */
   readonly activities: Activity[];
+  /** One per valid event of a bot (its `session.ua`), in input order: counted apart (bot-lane.ts). */
+  readonly bots: Activity[];
   /** Number of valid records, events and profiles. */
   readonly processed: number;
   readonly unprocessed: RecordFailure[];
@@ -110,6 +112,7 @@ export class RecordChecker {
   private readonly now: number;
   private readonly derive: DeriveSession | undefined;
   private readonly activities: Activity[] = [];
+  private readonly bots: Activity[] = [];
   private readonly unprocessed: RecordFailure[] = [];
   private processed = 0;
 
@@ -124,7 +127,7 @@ export class RecordChecker {
    * which the caller reports with `refuse`.
    */
   check(record: unknown): RecordError | undefined {
-    const error = parseRecord(record, this.now, this.derive, this.activities);
+    const error = parseRecord(record, this.now, this.derive, this.activities, this.bots);
     if (error === undefined) this.processed++;
     return error;
   }
@@ -140,7 +143,12 @@ export class RecordChecker {
   }
 
   result(): ParsedUpload {
-    return { activities: this.activities, processed: this.processed, unprocessed: this.unprocessed };
+    return {
+      activities: this.activities,
+      bots: this.bots,
+      processed: this.processed,
+      unprocessed: this.unprocessed,
+    };
   }
 }
 
@@ -177,6 +185,7 @@ function parseRecord(
   now: number,
   derive: DeriveSession | undefined,
   activities: Activity[],
+  bots: Activity[],
 ): RecordError | undefined {
   if (!isPlainObject(record)) return RECORD_ERRORS.invalidStructure;
   const fields: RecordFields = record;
@@ -239,7 +248,11 @@ function parseRecord(
       referrer: typeof referrer === 'string' ? referrer : undefined,
       url: typeof url === 'string' ? url : undefined,
     });
-    if (derived.bot === true) return undefined;
+    if (derived.bot === true) {
+      // A bot's activity: its user active in the bot lane, with no dimension values.
+      bots.push(activityOf(user, ts, undefined, undefined, undefined, undefined));
+      return undefined;
+    }
     sessionSource ??= derived.sessionSource;
     browserValue ??= derived.browser;
     osValue ??= derived.os;

@@ -12,7 +12,8 @@ export interface Store {
   /**
    * Optional, for remembering answers: a number that stays the same only while every answer of
    * `account` at `at` stays the same (nothing recorded for it, no account dropped, the store's clock
-   * not moved). Undefined when there is none to give (the clock would move, the store is not ready):
+   * not moved), and that only grows, from one count for all accounts (so the later of two accounts'
+   * stamps changes when either does). Undefined when there is none to give (the clock would move, the store is not ready):
    * ask `now`. An answer may be kept under the stamp read before asking for it if the stamp read
    * after it is the same.
    */

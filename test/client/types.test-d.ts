@@ -42,6 +42,14 @@ export async function topValues(): Promise<void> {
   const result = await client.now({ browser: true, top: 5 });
   expectTypeOf(result.browser).toEqualTypeOf<Split>();
   expectTypeOf(result.as_of).toEqualTypeOf<number>();
+  // @ts-expect-error bots was not asked for
+  void result.bots;
+}
+
+export async function bots(): Promise<void> {
+  const result = await client.now({ bots: true });
+  expectTypeOf(result.bots).toEqualTypeOf<number>();
+  expectTypeOf(result.as_of).toEqualTypeOf<number>();
 }
 
 export async function userTypeAndSplits(): Promise<void> {

@@ -230,6 +230,10 @@ describe('activenow now', () => {
     expect(top.stdout).toMatch(/^\s+Other\s+1$/m);
     expect(top.stdout).not.toMatch(/Safari/);
     expect(top.stdout).toMatch(/^as of\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/m);
+    const withBots = await processes.run(['now', ...connection, '--split', 'bots']);
+    expect(withBots.code, withBots.stderr).toBe(0);
+    expect(withBots.stdout).toMatch(/^active users\s+3$/m);
+    expect(withBots.stdout).toMatch(/^bots\s+0$/m);
     const badTop = await processes.run(['now', ...connection, '--top', '0']);
     expect(badTop.code).not.toBe(0);
 

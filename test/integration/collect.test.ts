@@ -24,6 +24,13 @@ function hit(
   return post(`${s.url}/1/collect`, body, { 'Content-Type': contentType, 'User-Agent': userAgent });
 }
 
+/** `{"bots":true}` answered, through the fast lane (a plain request). */
+async function bots(s: TestServer): Promise<Record<string, unknown>> {
+  const answer = await post(`${s.url}/1/now.json`, { bots: true }, credentials(s.account));
+  expect(answer.status).toBe(200);
+  return answer.body as Record<string, unknown>;
+}
+
 async function now(s: TestServer): Promise<Record<string, unknown>> {
   const answer = await post(`${s.url}/1/now.json`, ALL_SPLITS, credentials(s.account));
   expect(answer.status).toBe(200);
@@ -71,11 +78,34 @@ describe('POST /1/collect', () => {
     expect(counts.os).toEqual({ Linux: 1, iOS: 1 });
   });
 
-  it('accepts a bot hit without counting it', async () => {
+  it('counts a bot hit apart: in bots, never in count', async () => {
     const s = await startTestServer();
     server = s;
     expect((await hit(s, { url: 'https://shop.example/' }, GOOGLEBOT)).status).toBe(202);
     expect((await now(s)).count).toBe(0);
+    expect(await bots(s)).toMatchObject({ count: 0, bots: 1 });
+  });
+
+  it('counts bots apart from uploads and hits, each bot once, and answers anew after each', async () => {
+    const s = await startTestServer();
+    server = s;
+    const upload = (records: unknown[]) => post(`${s.url}/1/upload`, { d: records }, credentials(s.account));
+    const record = (identity: string, ua: string) => ({
+      identity,
+      type: 'event',
+      evtName: 'x',
+      session: { ua },
+    });
+    expect((await upload([record('u1', CHROME_LINUX), record('crawler-1', GOOGLEBOT)])).status).toBe(200);
+    expect(await bots(s)).toEqual({ status: 'success', count: 1, bots: 1, as_of: s.clock.now });
+    // Within the same second: a remembered answer must not hide the bot lane's change.
+    expect((await hit(s, { user: 'crawler-2' }, GOOGLEBOT)).status).toBe(202);
+    expect(await bots(s)).toMatchObject({ count: 1, bots: 2 });
+    expect((await upload([record('crawler-1', GOOGLEBOT)])).status).toBe(200);
+    expect(await bots(s)).toMatchObject({ count: 1, bots: 2 });
+    // Out of the window, out of bots.
+    s.clock.now += 301;
+    expect(await bots(s)).toMatchObject({ count: 0, bots: 0 });
   });
 
   it('refuses a wrong token, a passcode in place of the token, and an unknown account, with CORS', async () => {

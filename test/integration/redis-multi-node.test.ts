@@ -280,7 +280,29 @@ async function expectNodesAgree(nodes: readonly ServerProcess[], account: Creden
   expect(all.count).toBeLessThan(USERS);
   expect(all.userType?.new).toBeGreaterThan(0);
   expect(all.userType?.returning).toBeGreaterThan(0);
+  await expectBotsApart(nodes, account, all.count);
   return oracle;
+}
+
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+/** Bots uploaded through one node are counted apart, in every node's `bots`, and not in `count` (read before). */
+async function expectBotsApart(
+  nodes: readonly ServerProcess[],
+  account: Credentials,
+  count: number,
+): Promise<void> {
+  const bot = (identity: string) => ({ identity, type: 'event', evtName: 'x', session: { ua: GOOGLEBOT } });
+  const upload = await postJson(`${nodes[0].url}/1/upload`, account, {
+    d: [bot('crawler-1'), bot('crawler-2'), bot('crawler-1')],
+  });
+  expect(upload.status, upload.text).toBe(200);
+  for (const node of nodes) {
+    const answer = await postJson(`${node.url}/1/now.json`, account, { bots: true });
+    expect(answer.body).toMatchObject({ bots: 2 });
+    // No person came since `count` was read: bots added none (people may only have left the window).
+    expect((answer.body as { count: number }).count).toBeLessThanOrEqual(count);
+  }
 }
 
 /** Polls `check` (every 100 ms) until it passes; fails with its last answer after PROPAGATION_WAIT_MS. */

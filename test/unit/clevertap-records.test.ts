@@ -228,7 +228,7 @@ describe('parseRecords: valid records', () => {
     ['a profile with a numeric ts string', profile({ ts: '1764145000' })],
   ])('%s is processed but makes nobody active', (_name, record) => {
     const result = parseRecords([record], R);
-    expect(result).toEqual({ activities: [], processed: 1, unprocessed: [] });
+    expect(result).toEqual({ activities: [], bots: [], processed: 1, unprocessed: [] });
   });
 
   it('an event with profileData of any kind is valid (only evtData is checked)', () => {
@@ -300,11 +300,16 @@ describe('parseRecords: deriveSession hook', () => {
     expect(deriveSession.mock.calls).toEqual([[{ referrer: 'https://www.google.com/' }]]);
   });
 
-  it('a bot record is processed but makes nobody active', () => {
+  it('a bot record is processed, and its user is active in the bot lane only', () => {
     const result = parseRecords([event({ session: { ua: 'Googlebot/2.1' } }), event({ identity: 'u2' })], R, {
       deriveSession: () => ({ bot: true }),
     });
-    expect(result).toEqual({ activities: [{ user: 'u2', ts: R }], processed: 2, unprocessed: [] });
+    expect(result).toEqual({
+      activities: [{ user: 'u2', ts: R }],
+      bots: [{ user: 'u1', ts: R }],
+      processed: 2,
+      unprocessed: [],
+    });
   });
 });
 
@@ -349,6 +354,6 @@ describe('parseRecords: batches', () => {
   });
 
   it('an empty batch', () => {
-    expect(parseRecords([], R)).toEqual({ activities: [], processed: 0, unprocessed: [] });
+    expect(parseRecords([], R)).toEqual({ activities: [], bots: [], processed: 0, unprocessed: [] });
   });
 });

@@ -20,6 +20,7 @@ describe('parseNowRequest', () => {
     const countOnly = {
       query: { window: 300, userType: false, splits: [], timeline: false },
       top: undefined,
+      bots: false,
       asOf: false,
     };
     expect(parseNowRequest(undefined, 1800)).toEqual(countOnly);
@@ -33,6 +34,7 @@ describe('parseNowRequest', () => {
     ).toEqual({
       query: { window: 600, userType: true, splits: ['browser', 'os'], timeline: true },
       top: undefined,
+      bots: false,
       asOf: true,
     });
   });
@@ -42,6 +44,8 @@ describe('parseNowRequest', () => {
     expect(parseNowRequest({ window: 300 }, 1800).asOf).toBe(true);
     expect(parseNowRequest({ timeline: true }, 1800).asOf).toBe(true);
     expect(parseNowRequest({ user_type: true, browser: true }, 1800).asOf).toBe(false);
+    expect(parseNowRequest({ bots: true }, 1800)).toMatchObject({ bots: true, asOf: true });
+    expect(parseNowRequest({ bots: false }, 1800)).toMatchObject({ bots: false, asOf: false });
     for (const top of [0, 1001, 2.5, '3', true]) {
       expect(refusal(() => parseNowRequest({ top }, 1800))).toEqual({
         kind: 'invalidParameter',

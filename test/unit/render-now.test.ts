@@ -63,17 +63,23 @@ function keysInSchemaOrder(shape: object, body: object): string[] {
 describe('renderNow and the documented NowResponse', () => {
   it('renders every result to a body the schema accepts, in the schema key order', () => {
     fc.assert(
-      fc.property(results, fc.option(fc.nat(), { nil: undefined }), (result, asOf) => {
-        const body = JSON.parse(renderNow(result, asOf)) as Record<string, unknown>;
-        expect(body.as_of).toBe(asOf);
-        const parsed = nowResponseSchema.safeParse(body);
-        expect(parsed.error?.issues).toBeUndefined();
-        expect(Object.keys(body)).toEqual(keysInSchemaOrder(nowResponseSchema.shape, body));
-        if (body.new !== undefined) {
-          const newShape = nowResponseSchema.shape.new.unwrap().shape;
-          expect(Object.keys(body.new as object)).toEqual(keysInSchemaOrder(newShape, body.new as object));
-        }
-      }),
+      fc.property(
+        results,
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (result, bots, asOf) => {
+          const body = JSON.parse(renderNow(result, { bots, asOf })) as Record<string, unknown>;
+          expect(body.bots).toBe(bots);
+          expect(body.as_of).toBe(asOf);
+          const parsed = nowResponseSchema.safeParse(body);
+          expect(parsed.error?.issues).toBeUndefined();
+          expect(Object.keys(body)).toEqual(keysInSchemaOrder(nowResponseSchema.shape, body));
+          if (body.new !== undefined) {
+            const newShape = nowResponseSchema.shape.new.unwrap().shape;
+            expect(Object.keys(body.new as object)).toEqual(keysInSchemaOrder(newShape, body.new as object));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { MAX_HIT_BYTES } from '../../defaults.js';
 import { activityOfHit, hitSchema, parseHit } from '../../ingest/browser-hit.js';
 import { ApiError } from '../../model/api-errors.js';
+import { botLaneOf } from '../../model/bot-lane.js';
 import { errorHandler } from '../error-envelope.js';
 import { parseJsonBody } from '../json-body-parser.js';
 import { allowAnyOrigin, PUBLIC, ref, STORE, withRequestId } from '../operation-docs.js';
@@ -14,7 +15,7 @@ const PATH = '/1/collect';
  * `POST /1/collect`: one hit of the browser tracker, authenticated by account id and public token
  * (write-only: it can add activity, never read counts). Bodies are JSON sent as `text/plain`, so
  * that `navigator.sendBeacon` and cross-origin `fetch` need no preflight; every answer allows any
- * origin. Answers 202 with no body; a bot's hit is accepted and not counted.
+ * origin. Answers 202 with no body; a bot's hit is counted in the account's bot lane, apart.
  */
 export const collectRoute: Route = {
   paths: {
@@ -22,7 +23,7 @@ export const collectRoute: Route = {
       post: {
         operationId: 'collect',
         summary: 'One hit of the browser tracker',
-        description: `Public: authenticated by the account id and public token in the body (write-only). The body is JSON sent as text/plain (no CORS preflight) or application/json, at most ${MAX_HIT_BYTES} bytes. Browser, OS and device come from the User-Agent; bots are accepted and not counted. Every answer, errors included, carries Access-Control-Allow-Origin: *.`,
+        description: `Public: authenticated by the account id and public token in the body (write-only). The body is JSON sent as text/plain (no CORS preflight) or application/json, at most ${MAX_HIT_BYTES} bytes. Browser, OS and device come from the User-Agent; a bot's hit is counted apart (now.json: bots). Every answer, errors included, carries Access-Control-Allow-Origin: *.`,
         tags: ['Browser'],
         security: PUBLIC,
         requestBody: {
@@ -116,8 +117,8 @@ export const collectRoute: Route = {
         if (account.region !== region) throw new ApiError('wrongRegion', { region: account.region });
         if (!hitRateLimit.take(account.id)) throw new ApiError('tooManyHits', {}, { 'retry-after': '1' });
         const at = clock();
-        const activity = activityOfHit(hit, request.headers['user-agent'], at);
-        if (activity !== undefined) await store.record(account.id, [activity], at);
+        const { activity, bot } = activityOfHit(hit, request.headers['user-agent'], at);
+        await store.record(bot ? botLaneOf(account.id) : account.id, [activity], at);
         return reply.code(202).send();
       });
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { botLaneOf } from '../../model/bot-lane.js';
 import {
   DEFAULT_WINDOW_SECONDS,
   MAX_WINDOW_SECONDS,
@@ -27,6 +28,8 @@ export interface NowAsk {
   readonly query: NowQuery;
   /** Values kept per split (`top`); undefined keeps them all. */
   readonly top: number | undefined;
+  /** Whether the answer carries `bots`, the count of the account's bot lane. */
+  readonly bots: boolean;
   /** Whether the answer carries `as_of`: the request used an activenow extension. */
   readonly asOf: boolean;
 }
@@ -59,6 +62,10 @@ export function nowRequestSchema(horizonSeconds: number) {
       timeline: booleanParameter.optional().meta({
         description: `activenow extension: distinct active users per calendar minute for the last ${TIMELINE_MINUTES} minutes.`,
       }),
+      bots: booleanParameter.optional().meta({
+        description:
+          "activenow extension: distinct bots active in the window (events and hits whose User-Agent is a bot's), counted apart from count.",
+      }),
       top: z
         .int(topReason)
         .min(1, topReason)
@@ -76,7 +83,7 @@ const requestSchemas = new Map<number, ReturnType<typeof nowRequestSchema>>();
 
 /**
  * The `/1/now.json` body as a request: `{}` or no body for the count alone; booleans `user_type`,
- * `session_source`, `browser`, `os`, `device`; extensions `window`, `timeline` and `top`. Any other
+ * `session_source`, `browser`, `os`, `device`; extensions `window`, `timeline`, `top` and `bots`. Any other
  * key, or a value of the wrong type, is refused, naming the key.
  */
 export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
@@ -94,7 +101,12 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
       timeline: fields.timeline === true,
     },
     top: fields.top,
-    asOf: fields.window !== undefined || fields.timeline === true || fields.top !== undefined,
+    bots: fields.bots === true,
+    asOf:
+      fields.window !== undefined ||
+      fields.timeline === true ||
+      fields.top !== undefined ||
+      fields.bots === true,
   };
 }
 
@@ -133,9 +145,12 @@ export const nowResponseSchema = z.strictObject({
     .length(TIMELINE_MINUTES)
     .optional()
     .meta({ description: 'activenow extension: oldest minute first, the current partial minute last.' }),
+  bots: users.optional().meta({
+    description: 'activenow extension: distinct bots active in the window, not counted in count.',
+  }),
   as_of: z.int().optional().meta({
     description:
-      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top).',
+      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top, bots).',
   }),
 });
 
@@ -147,8 +162,24 @@ const PATH = NOW_PATH;
  * sends for the same request (now-fast-lane.ts).
  */
 export async function answerNow(store: Store, account: string, ask: NowAsk, at: number): Promise<string> {
-  const result = await store.now(account, ask.query, at);
-  return renderNow(ask.top === undefined ? result : topOfResult(result, ask.top), ask.asOf ? at : undefined);
+  const [result, bots] = await Promise.all([
+    store.now(account, ask.query, at),
+    ask.bots ? botsActive(store, account, ask.query.window, at) : undefined,
+  ]);
+  return renderNow(ask.top === undefined ? result : topOfResult(result, ask.top), {
+    bots,
+    asOf: ask.asOf ? at : undefined,
+  });
+}
+
+/** Distinct bots of `account` active in the `window` seconds up to `at`: its bot lane's count. */
+export async function botsActive(store: Store, account: string, window: number, at: number): Promise<number> {
+  const lane = await store.now(
+    botLaneOf(account),
+    { window, userType: false, splits: [], timeline: false },
+    at,
+  );
+  return lane.count;
 }
 
 /** `POST /1/now.json`: distinct active users now, with the splits asked for. */
@@ -159,7 +190,7 @@ export const nowRoute: Route = {
         operationId: 'now',
         summary: 'Distinct active users now, optionally split (CleverTap Real-Time Counts)',
         description:
-          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window`, `timeline` and `top` are activenow extensions; an answer to a request using one carries `as_of`.',
+          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window`, `timeline`, `top` and `bots` are activenow extensions; an answer to a request using one carries `as_of`.',
         tags: ['Real-Time Counts'],
         security: CREDENTIALS_SECURITY,
         requestBody: jsonBody(

@@ -4,6 +4,7 @@ import { type ParseRecordsOptions, parseRecords } from '../../ingest/clevertap-r
 import { deriveSession } from '../../ingest/derive-session.js';
 import { parseUploadFastInSlices } from '../../ingest/upload-fast-path.js';
 import { ApiError } from '../../model/api-errors.js';
+import { botLaneOf } from '../../model/bot-lane.js';
 import { RECORD_ERRORS } from '../../model/record-errors.js';
 import { MAX_RECORDS_PER_UPLOAD } from '../../protocol/upload-limits.js';
 import { JSON_UTF8 } from '../error-envelope.js';
@@ -118,10 +119,14 @@ export const uploadRoute: Route = {
           }
         }
         const dryRun = parseDryRun(request.query);
-        const { activities, processed, unprocessed } =
+        const { activities, bots, processed, unprocessed } =
           fast ?? parseRecords(recordsOf(body), at, PARSE_OPTIONS);
         if (!dryRun) {
-          if (activities.length > 0) await store.record(accountOf(request), activities, at);
+          const account = accountOf(request);
+          await Promise.all([
+            activities.length > 0 ? store.record(account, activities, at) : undefined,
+            bots.length > 0 ? store.record(botLaneOf(account), bots, at) : undefined,
+          ]);
           metrics.countUpload(processed, unprocessed);
         }
         return reply.type(JSON_UTF8).send(JSON.stringify({ status: 'success', processed, unprocessed }));

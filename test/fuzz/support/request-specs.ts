@@ -441,7 +441,7 @@ const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
   fc.record({
     kind: fc.constant('unknown-key' as const),
     key: jsonKeyArb.filter(
-      (key) => !(NOW_FLAGS as readonly string[]).includes(key) && key !== 'window' && key !== 'top',
+      (key) => !(NOW_FLAGS as readonly string[]).includes(key) && !['window', 'top', 'bots'].includes(key),
     ),
   }),
   fc.record({
