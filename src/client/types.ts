@@ -125,7 +125,7 @@ export type NowResult<R extends NowRequest = NowRequest> = Flatten<
     AsOfField<R>
 >;
 
-/** What every `/1/now/stream` event carries (docs/api.md: every split, user_type and the timeline). */
+/** What every `/1/now/stream` event carries (docs/api.md: every split, user_type, the timeline and bots). */
 export const STREAM_REQUEST = {
   user_type: true,
   session_source: true,
@@ -133,6 +133,7 @@ export const STREAM_REQUEST = {
   os: true,
   device: true,
   timeline: true,
+  bots: true,
 } as const;
 
 export type StreamUpdate = NowResult<typeof STREAM_REQUEST>;

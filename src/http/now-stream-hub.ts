@@ -5,8 +5,9 @@ import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
 import { DIMENSIONS } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
 import { renderNow, withAsOf } from './render-now.js';
+import { botsActive } from './routes/now.js';
 
-/** What every stream carries: the default window with every split, user_type and the timeline. */
+/** What every stream carries: the default window with every split, user_type and the timeline (and bots). */
 export const STREAM_QUERY: NowQuery = Object.freeze({
   window: DEFAULT_WINDOW_SECONDS,
   userType: true,
@@ -160,7 +161,11 @@ export class NowStreamHub {
     let answer: string | undefined;
     const at = this.clock();
     try {
-      answer = renderNow(await this.store.now(account, STREAM_QUERY, at));
+      const [result, bots] = await Promise.all([
+        this.store.now(account, STREAM_QUERY, at),
+        botsActive(this.store, account, STREAM_QUERY.window, at),
+      ]);
+      answer = renderNow(result, { bots });
     } catch (error) {
       // Storage trouble: the streams stay open (keep-alive only) and the next tick tries again.
       this.onError(error);

@@ -21,7 +21,7 @@ const DESKTOP = { width: 1440, height: 900 };
 interface UploadEvent {
   identity: string;
   ts?: number;
-  session?: { source?: string; browser?: string; os?: string; device?: string };
+  session?: { source?: string; browser?: string; os?: string; device?: string; ua?: string };
 }
 
 async function upload(server: TestServer, events: readonly UploadEvent[]): Promise<void> {
@@ -233,8 +233,13 @@ describeWithChromium('the dashboard in Chromium', () => {
       { identity: 'u1', session: { browser: 'Firefox', device: 'Desktop', source: 'Email' } },
       { identity: 'u2', session: { browser: 'Firefox', device: 'Mobile' } },
       { identity: 'u3', session: { browser: 'Chrome', device: 'Mobile' } },
+      {
+        identity: 'crawler',
+        session: { ua: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+      },
     ]);
     await countIs(page, '3');
+    await textIs(page, '#bots-count', '1');
     await textIs(page, '#browser li[data-value="Firefox"] .value', '2');
     expect(await page.locator('#browser li[data-value="Chrome"] .value').textContent()).toBe('1');
     expect(await page.locator('#device li[data-value="Mobile"] .value').textContent()).toBe('2');

@@ -107,6 +107,7 @@ export function streamUpdates(): void {
     expectTypeOf(update.new.device).toEqualTypeOf<Split>();
     expectTypeOf(update.timeline).toEqualTypeOf<readonly TimelinePoint[]>();
     expectTypeOf(update.as_of).toEqualTypeOf<number>();
+    expectTypeOf(update.bots).toEqualTypeOf<number>();
   });
 }
 

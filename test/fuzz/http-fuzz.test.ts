@@ -61,6 +61,8 @@ let foreign: AccountCredentials;
 let readTokenKey: Buffer;
 let accounts: Record<Who, AccountCredentials>;
 let oracles: Record<Who, NaiveOracle>;
+/** The accounts' bot lanes (docs/semantics.md §9). */
+let botOracles: Record<Who, NaiveOracle>;
 let runs = 0;
 /** What the runs exercised, printed at the end: a fuzzer that never reaches the oracle proves little. */
 const seen = {
@@ -131,6 +133,7 @@ async function freshAccounts(): Promise<void> {
   accounts = { A: await make(), B: await make() };
   const oracle = () => new NaiveOracle({ horizonSeconds: HORIZON, valueCap: 256 });
   oracles = { A: oracle(), B: oracle() };
+  botOracles = { A: oracle(), B: oracle() };
 }
 
 function registered(method: string, url: string): boolean {
@@ -222,9 +225,9 @@ function judge(
     if (spec.body.kind !== 'hit' || spec.body.hit.mutation !== undefined || corrupted) {
       problems.push('202 for something that is not a valid hit');
     } else {
-      const activity = activityOfHit(spec.body.hit, now);
       seen.acceptedHits++;
-      if (activity !== undefined) oracles[spec.body.hit.who].record([activity], now);
+      const { activity, bot } = activityOfHit(spec.body.hit, now);
+      (bot ? botOracles : oracles)[spec.body.hit.who].record([activity], now);
     }
   }
   if (answer.headers['content-type']?.startsWith('text/event-stream')) {
@@ -232,10 +235,10 @@ function judge(
     const data = /data: (.*)\n\n/.exec(answer.text)?.[1];
     seen.streamsCompared++;
     if (reader === undefined) problems.push('a stream opened without valid credentials or read token');
-    else if (ordered && data !== renderExpected(oracles[reader].query(STREAM_QUERY, now), now)) {
-      problems.push(
-        `first stream event differs from the oracle's\n  ${renderExpected(oracles[reader].query(STREAM_QUERY, now), now)}`,
-      );
+    else if (ordered) {
+      const bots = botOracles[reader].query(STREAM_QUERY, now).count;
+      const expected = renderExpected(oracles[reader].query(STREAM_QUERY, now), now, bots);
+      if (data !== expected) problems.push(`first stream event differs from the oracle's\n  ${expected}`);
     }
   }
   return problems;

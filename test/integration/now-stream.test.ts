@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
+import { STREAM_REQUEST } from '../../src/client/types.js';
 import { READ_TOKEN_TTL_SECONDS } from '../../src/http/read-token.js';
 import {
   credentials,
@@ -11,7 +12,8 @@ import {
 } from '../support/test-server.js';
 
 /** Every split `/1/now/stream` carries, as a now.json body. */
-const ALL = { user_type: true, session_source: true, browser: true, os: true, device: true, timeline: true };
+/** The now.json body whose answer every stream event is (docs/api.md). */
+const ALL = STREAM_REQUEST;
 
 const servers: TestServer[] = [];
 const readers: StreamReader[] = [];
@@ -180,6 +182,7 @@ describe('GET /1/now/stream', () => {
       'device',
       'new',
       'timeline',
+      'bots',
       'as_of',
     ]);
     expect(first).toMatchObject({ as_of: server.clock.now });

@@ -173,6 +173,7 @@
     const count = Number(data.count) || 0;
     $('count').textContent = fmt(count);
     d.title = `${fmt(count)} active — activenow`;
+    $('bots-count').textContent = fmt(Number(data.bots) || 0);
     renderUsers(data.user_type || { new: 0, returning: 0 }, count);
     for (const dim of SPLITS) renderBars($(dim), data[dim] || {}, count);
     renderTimeline(data.timeline || []);

@@ -48,9 +48,10 @@ export const STREAM_QUERY: NowQuery = { window: 300, userType: true, splits: DIM
  * The now.json body the oracle's answer renders as, timeline included, and `as_of` (the answer's
  * time) when the request used an extension.
  */
-export function renderExpected(result: NowResult, asOf?: number): string {
+export function renderExpected(result: NowResult, asOf?: number, bots?: number): string {
   const body = expectedBody(result);
   if (result.timeline !== undefined) body.timeline = result.timeline;
+  if (bots !== undefined) body.bots = bots;
   if (asOf !== undefined) body.as_of = asOf;
   return JSON.stringify(body);
 }
@@ -104,17 +105,21 @@ export function activityOfEvent(event: EventSpec, now: number): Activity {
   };
 }
 
-/** The activity a valid hit stands for, or undefined for a bot's. */
-export function activityOfHit(hit: HitSpec, now: number): Activity | undefined {
+/** The activity a valid hit stands for, and whether it is a bot's (counted in the bot lane). */
+export function activityOfHit(hit: HitSpec, now: number): { activity: Activity; bot: boolean } {
   const dims = HIT_AGENTS[hit.agent].dims;
-  if (dims === undefined) return undefined;
+  const user = userKey(hit.user).trim();
+  if (dims === undefined) return { activity: { user, ts: now }, bot: true };
   return {
-    user: userKey(hit.user).trim(),
-    ts: now,
-    sessionSource: HIT_PAGES[hit.page].source,
-    browser: dims.browser,
-    os: dims.os,
-    device: dims.device,
+    activity: {
+      user,
+      ts: now,
+      sessionSource: HIT_PAGES[hit.page].source,
+      browser: dims.browser,
+      os: dims.os,
+      device: dims.device,
+    },
+    bot: false,
   };
 }
 
