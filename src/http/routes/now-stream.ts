@@ -19,7 +19,7 @@ export const nowStreamRoute: Route = {
         operationId: 'nowStream',
         summary: 'The now result, live, as Server-Sent Events (activenow extension)',
         description:
-          'Each event is one `data:` line holding the body `POST /1/now.json` answers with every split and the timeline (schema NowResponse), sent when it changes; `: keep-alive` comments every 15 s while nothing does. Authenticated by the credential headers or by `?token=` from `POST /1/now/token`. Streams count against their own limit per account, not the in-flight one.',
+          'Each event is one `data:` line holding the body `POST /1/now.json` answers with every split, the timeline and bots (schema NowResponse), sent when it changes; `: keep-alive` comments every 15 s while nothing does. Authenticated by the credential headers or by `?token=` from `POST /1/now/token`. Streams count against their own limit per account, not the in-flight one.',
         tags: ['activenow extensions'],
         security: [...CREDENTIALS_SECURITY, { readToken: [] }],
         parameters: [ref('parameters', 'StreamAccountId')],
