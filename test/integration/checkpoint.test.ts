@@ -261,14 +261,7 @@ describe('a start from a checkpoint', () => {
   );
 
   it('after close: the checkpoint covers every logged batch, so no batch is replayed', async () => {
-    const random = seededRandom(7);
-    const dataDir = join(dir(), 'data');
-    mkdirSync(dataDir);
-    const opened = await openStore(dataDir);
-    const { store } = opened;
-    const oracles = newOracles();
-    const t = await traffic(random, [opened], oracles, T0, 40);
-    await store.close();
+    const { dataDir, oracles, t } = await closedAfterTraffic(7, 40);
     const restarted = await openStore(dataDir);
     expect(loaded(restarted.events)?.details.lastBatchId).toBe(logIds(dataDir).max);
     const times = [t + 1, t + 300];
@@ -276,18 +269,30 @@ describe('a start from a checkpoint', () => {
   });
 });
 
+/**
+ * A fresh data directory whose store took `batches` of seeded traffic from T0, then closed (leaving
+ * a checkpoint of everything logged): the rest of the traffic is `random`'s, `t` where it stopped.
+ */
+async function closedAfterTraffic(
+  seed: number,
+  batches: number,
+  valueCap = VALUE_CAP,
+): Promise<{ random: () => number; dataDir: string; oracles: Map<string, NaiveOracle>; t: number }> {
+  const random = seededRandom(seed);
+  const dataDir = join(dir(), 'data');
+  mkdirSync(dataDir);
+  const opened = await openStore(dataDir, { valueCap });
+  const oracles = newOracles(valueCap);
+  const t = await traffic(random, [opened], oracles, T0, batches);
+  await opened.store.close();
+  return { random, dataDir, oracles, t };
+}
+
 /** A data directory with a checkpoint and a log after it, and the answers of its store. */
 async function checkpointedDirectory(
   seed: number,
 ): Promise<{ dataDir: string; times: number[]; expected: NowResult[] }> {
-  const random = seededRandom(seed);
-  const dataDir = join(dir(), 'data');
-  mkdirSync(dataDir);
-  const opened = await openStore(dataDir);
-  const { store } = opened;
-  const oracles = newOracles();
-  const t = await traffic(random, [opened], oracles, T0, 40);
-  await store.close();
+  const { dataDir, oracles, t } = await closedAfterTraffic(seed, 40);
   const times = [t + 1, t + 300];
   return { dataDir, times, expected: oracleAnswers(oracles, times) };
 }
@@ -339,16 +344,11 @@ describe('a checkpoint that cannot be used: a warning saying why, then a full re
   });
 
   it('older than the log it would continue: batches after it deleted by retention', async () => {
-    const random = seededRandom(13);
-    const dataDir = join(dir(), 'data');
-    mkdirSync(dataDir);
     // The default cap: a full replay of a log shortened by retention is exact only where nothing folds.
     const valueCap = DEFAULT_VALUE_CAP;
-    const opened = await openStore(dataDir, { valueCap });
-    const { store } = opened;
-    const oracles = newOracles(valueCap);
-    let t = await traffic(random, [opened], oracles, T0, 20);
-    await store.close();
+    const closed = await closedAfterTraffic(13, 20, valueCap);
+    const { random, dataDir, oracles } = closed;
+    let t = closed.t;
     const old = readFileSync(join(dataDir, CHECKPOINT_FILE));
     // Its own checkpoints would be overwritten below: none taken.
     const reopened = await openStore(dataDir, { valueCap, checkpoints: false });
@@ -365,14 +365,9 @@ describe('a checkpoint that cannot be used: a warning saying why, then a full re
   });
 
   it('older than the log it would continue: the log emptied by retention, then batch ids reused', async () => {
-    const random = seededRandom(14);
-    const dataDir = join(dir(), 'data');
-    mkdirSync(dataDir);
-    const opened = await openStore(dataDir);
-    const { store } = opened;
-    const oracles = newOracles();
-    let t = await traffic(random, [opened], oracles, T0, 20);
-    await store.close();
+    const closed = await closedAfterTraffic(14, 20);
+    const { dataDir, oracles } = closed;
+    let t = closed.t;
     const reopened = await openStore(dataDir);
     expect(loaded(reopened.events)).toBeDefined();
     const covered = logIds(dataDir).max;
@@ -402,12 +397,9 @@ describe('a checkpoint that cannot be used: a warning saying why, then a full re
   });
 
   it('ahead of the log: an older activity.db restored from a backup beside a newer checkpoint', async () => {
-    const random = seededRandom(16);
-    const dataDir = join(dir(), 'data');
-    mkdirSync(dataDir);
-    const opened = await openStore(dataDir);
-    let t = await traffic(random, [opened], newOracles(), T0, 20);
-    await opened.store.close();
+    const closed = await closedAfterTraffic(16, 20);
+    const { random, dataDir } = closed;
+    let t = closed.t;
     const backup = crashCopy(dataDir, 'backup');
     const reopened = await openStore(dataDir);
     t = await traffic(random, [reopened], newOracles(), t, 20);
