@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import type { Activity } from '../src/model/activity.js';
+import { type Activity, VALUE_KEY_OF } from '../src/model/activity.js';
 import { UNKNOWN } from '../src/model/dimensions.js';
 import { type NowQuery, type NowResult, orderSplit, type Splits } from '../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../src/protocol/dimensions.js';
@@ -16,11 +16,13 @@ const KEY_NAMES: Readonly<Record<Dimension, string>> = {
   browser: 'browser',
   os: 'os',
   device: 'device',
+  page: 'page',
+  country: 'country',
+  app_version: 'app_version',
 };
 
 function dimensionValue(activity: Activity, d: number): string {
-  const value =
-    d === 0 ? activity.sessionSource : d === 1 ? activity.browser : d === 2 ? activity.os : activity.device;
+  const value = activity[VALUE_KEY_OF[DIMENSIONS[d]]];
   return value === undefined || value === '' ? UNKNOWN : value;
 }
 

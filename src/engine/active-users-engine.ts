@@ -62,6 +62,8 @@ export class ActiveUsersEngine {
   private slotWidth = INITIAL_SLOT_WIDTH;
   private clock = 0;
   private readonly resolved = new Uint16Array(DIMS);
+  /** The slots a live user held before the activity being recorded. */
+  private readonly held = new Uint16Array(DIMS);
   /** The ids of the chunk of activities being recorded. */
   private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
@@ -208,16 +210,14 @@ export class ActiveUsersEngine {
       if (ts > liveAfter) this.enter(index, activity, ts);
       return;
     }
-    const halves = users.halves;
     const dimsAt = 2 * at + DIMENSION_HALF;
-    const o0 = halves[dimsAt];
-    const o1 = halves[dimsAt + 1];
-    const o2 = halves[dimsAt + 2];
-    const o3 = halves[dimsAt + 3];
+    const held = this.held;
+    const halves = users.halves;
+    for (let d = 0; d < DIMS; d++) held[d] = halves[dimsAt + d];
     if (ts < first) {
       this.registry.observe(activity.user, ts);
-      if (first > liveAfter) this.newcomers.addUser(first, o0, o1, o2, o3, -1);
-      if (ts > liveAfter) this.newcomers.addUser(ts, o0, o1, o2, o3, 1);
+      if (first > liveAfter) this.newcomers.addUser(first, held, -1);
+      if (ts > liveAfter) this.newcomers.addUser(ts, held, 1);
       words[at + FIRST] = ts;
     }
     if (ts <= liveAfter) return;
@@ -231,14 +231,15 @@ export class ActiveUsersEngine {
     );
     if (ts < latest) return;
     const r = this.resolveDims(activity, dimsAt);
-    const sameDims = r[0] === o0 && r[1] === o1 && r[2] === o2 && r[3] === o3;
+    let sameDims = true;
+    for (let d = 0; d < DIMS; d++) if (r[d] !== held[d]) sameDims = false;
     if (ts === latest && sameDims) return;
-    this.active.addUser(latest, o0, o1, o2, o3, -1);
-    this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
+    this.active.addUser(latest, held, -1);
+    this.active.addUser(ts, r, 1);
     const userFirst = words[at + FIRST];
     if (!sameDims && userFirst > liveAfter) {
-      this.newcomers.addUser(userFirst, o0, o1, o2, o3, -1);
-      this.newcomers.addUser(userFirst, r[0], r[1], r[2], r[3], 1);
+      this.newcomers.addUser(userFirst, held, -1);
+      this.newcomers.addUser(userFirst, r, 1);
     }
     words[at + LATEST] = ts;
     halves.set(r, dimsAt);
@@ -253,9 +254,9 @@ export class ActiveUsersEngine {
     this.users.halves.set(r, 2 * at + DIMENSION_HALF);
     const minute = Math.floor(ts / 60);
     words[at + MINUTE_MASK] = this.timeline.record(0, minute, minute, this.nowMinute());
-    this.active.addUser(ts, r[0], r[1], r[2], r[3], 1);
+    this.active.addUser(ts, r, 1);
     const first = words[at + FIRST];
-    if (first > this.clock - this.horizon) this.newcomers.addUser(first, r[0], r[1], r[2], r[3], 1);
+    if (first > this.clock - this.horizon) this.newcomers.addUser(first, r, 1);
   }
 
   /**
@@ -313,7 +314,13 @@ function dimensionValue(activity: Activity, d: number): string | undefined {
       return activity.browser;
     case 2:
       return activity.os;
-    default:
+    case 3:
       return activity.device;
+    case 4:
+      return activity.page;
+    case 5:
+      return activity.country;
+    default:
+      return activity.appVersion;
   }
 }

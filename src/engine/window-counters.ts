@@ -105,8 +105,8 @@ export class WindowCounters {
     }
   }
 
-  /** Adds `delta` at `second` (which must be live) to slot 0 and the four dimension slots. */
-  addUser(second: number, d0: number, d1: number, d2: number, d3: number, delta: number): void {
+  /** Adds `delta` at `second` (which must be live) to slot 0 and to each of `slots` (one per dimension). */
+  addUser(second: number, slots: Uint16Array, delta: number): void {
     const w = this.width;
     const row = (second % this.horizon) * w;
     const minuteRow = (Math.floor(second / 60) % this.minuteRows) * w;
@@ -116,18 +116,12 @@ export class WindowCounters {
     seconds[row] += delta;
     minutes[minuteRow] += delta;
     totals[0] += delta;
-    seconds[row + d0] += delta;
-    minutes[minuteRow + d0] += delta;
-    totals[d0] += delta;
-    seconds[row + d1] += delta;
-    minutes[minuteRow + d1] += delta;
-    totals[d1] += delta;
-    seconds[row + d2] += delta;
-    minutes[minuteRow + d2] += delta;
-    totals[d2] += delta;
-    seconds[row + d3] += delta;
-    minutes[minuteRow + d3] += delta;
-    totals[d3] += delta;
+    for (let d = 0; d < slots.length; d++) {
+      const slot = slots[d];
+      seconds[row + slot] += delta;
+      minutes[minuteRow + slot] += delta;
+      totals[slot] += delta;
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Activity } from '../../src/model/activity.js';
+import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
@@ -66,12 +66,9 @@ function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
-const FIELD: Record<Dimension, 'sessionSource' | 'browser' | 'os' | 'device'> = {
-  session_source: 'sessionSource',
-  browser: 'browser',
-  os: 'os',
-  device: 'device',
-};
+const FIELD = VALUE_KEY_OF;
+/** Every split of an account with no live user. */
+const NO_SPLITS = Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, []]));
 
 function q(window: number, extra: Partial<Omit<NowQuery, 'window'>> = {}): NowQuery {
   return { window, userType: false, splits: [], timeline: false, ...extra };
@@ -263,6 +260,9 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
         browser: value,
         os: value,
         device: value,
+        page: value,
+        country: value,
+        appVersion: value,
       },
       { requiredKeys: ['user', 'offset'] },
     );
@@ -473,8 +473,8 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       expect(result).toEqual({
         count: 0,
         userType: { new: 0, returning: 0 },
-        splits: { session_source: [], browser: [], os: [], device: [] },
-        newSplits: { session_source: [], browser: [], os: [], device: [] },
+        splits: NO_SPLITS,
+        newSplits: NO_SPLITS,
         timeline: timeline(T0, {}),
       });
       expect(await s.now(A, q(300))).toEqual({ count: 0, splits: {} });
@@ -751,8 +751,8 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       expect(await s.now(A, full(H))).toEqual({
         count: 0,
         userType: { new: 0, returning: 0 },
-        splits: { session_source: [], browser: [], os: [], device: [] },
-        newSplits: { session_source: [], browser: [], os: [], device: [] },
+        splits: NO_SPLITS,
+        newSplits: NO_SPLITS,
         timeline: timeline(T0 + H, {}),
       });
       s.tick(10 * H);

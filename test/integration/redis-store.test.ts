@@ -8,7 +8,7 @@ import { describeWithRedis } from '../support/describe-with-redis.js';
 const HORIZON = 1800;
 const T0 = 1_764_000_000;
 const COUNT_ONLY = { window: 300, userType: false, splits: [], timeline: false } as const;
-const key = (part: string) => `an:{acct}:${part}`;
+const key = (part: string) => (part === 'first' ? 'an:{acct}:first' : `an:{acct}:v2:${part}`);
 
 describeWithRedis('Redis store on a redis-server', () => {
   let server: RedisServer;

@@ -1,4 +1,4 @@
-import type { Activity } from '../../src/model/activity.js';
+import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
@@ -31,12 +31,7 @@ interface Received {
   readonly values: Values;
 }
 
-const FIELD: Record<Dimension, keyof Activity> = {
-  session_source: 'sessionSource',
-  browser: 'browser',
-  os: 'os',
-  device: 'device',
-};
+const FIELD = VALUE_KEY_OF;
 
 const TIMELINE_POINTS = 30;
 

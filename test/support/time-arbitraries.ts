@@ -12,6 +12,9 @@ export interface ActSpec {
   readonly browser?: string;
   readonly os?: string;
   readonly device?: string;
+  readonly page?: string;
+  readonly country?: string;
+  readonly appVersion?: string;
 }
 
 /**

@@ -10,6 +10,19 @@ const user = fc.oneof(
   fc.string({ minLength: 1, maxLength: 120, unit: 'binary' }),
 );
 const activityAt = (ts: fc.Arbitrary<number>): fc.Arbitrary<Activity> =>
+  fc.record({
+    user,
+    ts,
+    sessionSource: value,
+    browser: value,
+    os: value,
+    device: value,
+    page: value,
+    country: value,
+    appVersion: value,
+  });
+/** An activity of the four dimensions that version 1 and 2 records hold. */
+const clevertapActivityAt = (ts: fc.Arbitrary<number>): fc.Arbitrary<Activity> =>
   fc.record({ user, ts, sessionSource: value, browser: value, os: value, device: value });
 const activity = activityAt(fc.integer({ min: 1, max: 2 ** 32 - 1 }));
 /** Upload times: integers close together, as the compact time form expects. */
@@ -35,6 +48,9 @@ function withAllKeys(batch: readonly Activity[]): Activity[] {
     browser: a.browser,
     os: a.os,
     device: a.device,
+    page: a.page,
+    country: a.country,
+    appVersion: a.appVersion,
   }));
 }
 
@@ -64,8 +80,8 @@ describe('batch codec', () => {
 
   it('keeps a batch of 255 and more distinct values (two-byte indices)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 250, max: 700 }), fc.integer({ min: 0, max: 3 }), (distinct, field) => {
-        const keys = ['sessionSource', 'browser', 'os', 'device'] as const;
+      fc.property(fc.integer({ min: 250, max: 700 }), fc.integer({ min: 0, max: 6 }), (distinct, field) => {
+        const keys = ['sessionSource', 'browser', 'os', 'device', 'page', 'country', 'appVersion'] as const;
         const batch: Activity[] = Array.from({ length: distinct + 2 }, (_, i) => ({
           user: `u${i}`,
           ts: 1_764_145_200 + (i % 7),
@@ -79,7 +95,7 @@ describe('batch codec', () => {
 
   it('reads version 1 records, as earlier versions wrote them', () => {
     fc.assert(
-      fc.property(fc.array(activityAt(anyTime), { maxLength: 50 }), (batch) => {
+      fc.property(fc.array(clevertapActivityAt(anyTime), { maxLength: 50 }), (batch) => {
         expect(decodeBatch(encodeBatchV1(batch))).toStrictEqual(withAllKeys(batch));
       }),
       { numRuns: 300 },
@@ -89,32 +105,48 @@ describe('batch codec', () => {
       '01030000000500060044697265637406004368726f6d650700416e64726f696406004d6f62696c6505004f746865720900757365722d303030310000000cae49da4100000100020003000680fc006e00ef002d003dd800de0000c00bae49da41ffff0100ffff0400020075330000201bae49da41ffffffffffffffff',
       'hex',
     );
-    expect(decodeBatch(released)).toStrictEqual([
-      {
-        user: 'user-0001',
-        ts: 1_764_145_200,
-        sessionSource: 'Direct',
-        browser: 'Chrome',
-        os: 'Android',
-        device: 'Mobile',
-      },
-      {
-        user: 'ünï-😀',
-        ts: 1_764_145_199,
-        sessionSource: undefined,
-        browser: 'Chrome',
-        os: undefined,
-        device: 'Other',
-      },
-      {
-        user: 'u3',
-        ts: 1_764_145_260.5,
-        sessionSource: undefined,
-        browser: undefined,
-        os: undefined,
-        device: undefined,
-      },
-    ]);
+    expect(decodeBatch(released)).toStrictEqual(
+      withAllKeys([
+        {
+          user: 'user-0001',
+          ts: 1_764_145_200,
+          sessionSource: 'Direct',
+          browser: 'Chrome',
+          os: 'Android',
+          device: 'Mobile',
+        },
+        { user: 'ünï-😀', ts: 1_764_145_199, browser: 'Chrome', device: 'Other' },
+        { user: 'u3', ts: 1_764_145_260.5 },
+      ]),
+    );
+  });
+
+  it('reads version 2 records, as versions before page, country and app_version wrote them', () => {
+    // Written by the version 2 encoder as released (commit e36badf).
+    const released = Buffer.from(
+      '0203050c4469726563740c4368726f6d650e416e64726f69640c4d6f62696c650a4f74686572000000c00bae49da4112757365722d30303031010dfc006e00ef002d003dd800de000475333d00010203ff01ff04ffffffff',
+      'hex',
+    );
+    expect(decodeBatch(released)).toStrictEqual(
+      withAllKeys([
+        {
+          user: 'user-0001',
+          ts: 1_764_145_200,
+          sessionSource: 'Direct',
+          browser: 'Chrome',
+          os: 'Android',
+          device: 'Mobile',
+        },
+        { user: 'ünï-😀', ts: 1_764_145_199, browser: 'Chrome', device: 'Other' },
+        { user: 'u3', ts: 1_764_145_260 },
+      ]),
+    );
+  });
+
+  it('refuses a record of more dimensions than this version knows', () => {
+    const record = Buffer.from(encodeBatch([{ user: 'a', ts: 1, page: '/' }]));
+    record[1] += 1;
+    expect(() => decodeBatch(record)).toThrow(/dimensions/);
   });
 
   it('writes upload traffic in far fewer bytes than version 1', () => {
@@ -126,10 +158,10 @@ describe('batch codec', () => {
       device: 'Mobile',
       sessionSource: 'Direct',
     }));
-    // Per activity: v1 has a u16 header + 16 characters + f64 + 4 × u16 = 34 bytes; v2 a 1-byte
-    // header + 16 characters + a 1-byte delta + 4 × u8 = 22 bytes.
+    // Per activity: v1 has a u16 header + 16 characters + f64 + 4 × u16 = 34 bytes; v3 a 1-byte
+    // header + 16 characters + a 1-byte delta + 7 × u8 = 25 bytes.
     expect(encodeBatchV1(batch).length).toBeGreaterThan(34 * 1000);
-    expect(encodeBatch(batch).length).toBeLessThan(23 * 1000);
+    expect(encodeBatch(batch).length).toBeLessThan(26 * 1000);
   });
 
   it('keeps missing values missing and repeated values shared', () => {

@@ -89,6 +89,9 @@ function scenarioArb(profile: Profile): fc.Arbitrary<Scenario> {
           browser: value,
           os: value,
           device: value,
+          page: value,
+          country: value,
+          appVersion: value,
         },
         { requiredKeys: ['user', 'offset'] },
       );

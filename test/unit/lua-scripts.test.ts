@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLuaScript } from '../../src/backends/redis/lua-script.js';
+import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 
 const LUA_DIR = join(import.meta.dirname, '../../src/backends/redis/lua');
 const scriptFiles = readdirSync(LUA_DIR).filter((name) => name.endsWith('.lua'));
@@ -28,6 +29,11 @@ describe('Lua script files', () => {
     expect(script.sha).toMatch(/^[0-9a-f]{40}$/);
     const raw = readFileSync(join(LUA_DIR, file), 'utf8');
     if (raw.includes('@include')) expect(script.source.length).toBeGreaterThan(raw.length);
+  });
+
+  it('count the dimensions the server counts', () => {
+    const shared = readFileSync(join(LUA_DIR, 'includes/account-state.lua'), 'utf8');
+    expect(Number(/^local DIMENSIONS = (\d+)$/m.exec(shared)?.[1])).toBe(DIMENSIONS.length);
   });
 
   it('refuses a file not named <name>-<numKeys>.lua', () => {

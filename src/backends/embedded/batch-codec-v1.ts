@@ -43,6 +43,9 @@ export function decodeBatchV1(buffer: Buffer): Activity[] {
       browser: valueAt(buffer.readUInt16LE(at + 10)),
       os: valueAt(buffer.readUInt16LE(at + 12)),
       device: valueAt(buffer.readUInt16LE(at + 14)),
+      page: undefined,
+      country: undefined,
+      appVersion: undefined,
     };
     at += 16;
   }

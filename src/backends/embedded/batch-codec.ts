@@ -1,12 +1,13 @@
-import type { Activity } from '../../model/activity.js';
+import { type Activity, type ActivityValues, VALUE_KEY_OF } from '../../model/activity.js';
+import { DIMENSIONS } from '../../protocol/dimensions.js';
 import { decodeBatchV1 } from './batch-codec-v1.js';
 
 /**
- * The binary form of a batch of activities in the log, format version 2: small to write and fast
+ * The binary form of a batch of activities in the log, format version 3: small to write and fast
  * to replay.
  *
- *   u8 2 | varint count | varint values | values × string | u8 time form | f64 base (form 0) |
- *   count × (string user, time) | count × 4 value indices
+ *   u8 3 | u8 dimensions | varint count | varint values | values × string | u8 time form |
+ *   f64 base (form 0) | count × (string user, time) | count × dimensions value indices
  *
  * Times of form 0 (every ts an integer, all within 2^32 of each other, as upload times are) are
  * each a varint above the batch's earliest, the base: one byte for a batch spanning two minutes.
@@ -16,9 +17,14 @@ import { decodeBatchV1 } from './batch-codec-v1.js';
  * varint header (characters × 2, plus 1 for UTF-16LE, else Latin-1) and its bytes: one byte a
  * character for the usual ASCII ids, lossless for any JS string. Varints are LEB128.
  *
- * Records of version 1 (batch-codec-v1.ts), in logs written by earlier versions, are still read.
+ * Value indices follow DIMENSIONS order. Version 2 records, in logs written before page, country
+ * and app_version, are the same without the dimensions byte and with 4 indices an activity; they
+ * and version 1 records (batch-codec-v1.ts) are still read.
  */
-const VERSION = 2;
+const VERSION = 3;
+const VERSION_WITH_FOUR_DIMENSIONS = 2;
+const DIMS = DIMENSIONS.length;
+const VALUE_KEYS = DIMENSIONS.map((dimension) => VALUE_KEY_OF[dimension]);
 const TIMES_AS_DELTAS = 0;
 const TIMES_AS_DOUBLES = 1;
 const MAX_DELTA = 0xffff_ffff;
@@ -27,8 +33,8 @@ const NARROW_VALUES = 0xff;
 const NO_VALUE = 0xffff;
 /** The most bytes a varint below 2^32 takes. */
 const VARINT_BYTES = 5;
-/** Header bytes before the value table at most: version, count, value count. */
-const HEADER_BYTES = 1 + 2 * VARINT_BYTES;
+/** Header bytes before the value table at most: version, dimensions, count, value count. */
+const HEADER_BYTES = 2 + 2 * VARINT_BYTES;
 
 /** Value indices of the batch being encoded, written after the activities; grown as needed. */
 let indexScratch = new Uint16Array(4096);
@@ -90,7 +96,7 @@ export function encodeBatch(activities: readonly Activity[]): Buffer {
   // Users and times go straight into one buffer sized for the worst case; the value table, whose
   // size is known only at the end, goes in front of them, the indices after them.
   const body = Buffer.allocUnsafe(userBytes + count * (deltas ? VARINT_BYTES : 8));
-  if (indexScratch.length < 4 * count) indexScratch = new Uint16Array(4 * count);
+  if (indexScratch.length < DIMS * count) indexScratch = new Uint16Array(DIMS * count);
   const indices = indexScratch;
   const values: string[] = [];
   const valueIndex = new Map<string, number>();
@@ -114,13 +120,17 @@ export function encodeBatch(activities: readonly Activity[]): Buffer {
     indices[k++] = indexOf(a.browser);
     indices[k++] = indexOf(a.os);
     indices[k++] = indexOf(a.device);
+    indices[k++] = indexOf(a.page);
+    indices[k++] = indexOf(a.country);
+    indices[k++] = indexOf(a.appVersion);
   }
   const wide = values.length >= NARROW_VALUES;
   let headerBytes = HEADER_BYTES + 1 + (deltas ? 8 : 0);
   for (const value of values) headerBytes += VARINT_BYTES + 2 * value.length;
   const out = Buffer.allocUnsafe(headerBytes + at + k * (wide ? 2 : 1));
   out[0] = VERSION;
-  let h = writeVarint(out, 1, count);
+  out[1] = DIMS;
+  let h = writeVarint(out, 2, count);
   h = writeVarint(out, h, values.length);
   for (const value of values) h = writeString(out, h, value);
   out[h++] = deltas ? TIMES_AS_DELTAS : TIMES_AS_DOUBLES;
@@ -141,8 +151,16 @@ export function decodeBatch(bytes: Uint8Array): Activity[] {
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = buffer[0];
   if (version === 1) return decodeBatchV1(buffer);
+  if (version === VERSION_WITH_FOUR_DIMENSIONS) return decodeIndexed(buffer, 1, 4);
   if (version !== VERSION) throw new Error(`unknown batch format version ${version}`);
-  const reader = new Reader(buffer, 1);
+  const dims = buffer[1];
+  if (dims > DIMS) throw new Error(`batch of ${dims} dimensions; this version knows ${DIMS}`);
+  return decodeIndexed(buffer, 2, dims);
+}
+
+/** Decodes the body of a version 2 or 3 record from `at`, with `dims` value indices an activity. */
+function decodeIndexed(buffer: Buffer, at: number, dims: number): Activity[] {
+  const reader = new Reader(buffer, at);
   const count = reader.varint();
   const valueCount = reader.varint();
   const values: string[] = new Array(valueCount);
@@ -156,7 +174,7 @@ export function decodeBatch(bytes: Uint8Array): Activity[] {
   }
   const wide = valueCount >= NARROW_VALUES;
   const none = wide ? NO_VALUE : NARROW_VALUES;
-  const indexStart = buffer.length - 4 * count * (wide ? 2 : 1);
+  const indexStart = buffer.length - dims * count * (wide ? 2 : 1);
   if (indexStart < reader.at) throw new Error('batch is truncated');
   const valueAt = (slot: number): string | undefined => {
     const index = wide ? buffer.readUInt16LE(indexStart + 2 * slot) : buffer[indexStart + slot];
@@ -173,21 +191,27 @@ export function decodeBatch(bytes: Uint8Array): Activity[] {
       ts = buffer.readDoubleLE(reader.at);
       reader.at += 8;
     }
-    activities[i] = {
+    // Every key present, in one order: activities of one shape keep the engine's reads monomorphic.
+    const activity: { user: string; ts: number } & ActivityValues = {
       user,
       ts,
-      sessionSource: valueAt(4 * i),
-      browser: valueAt(4 * i + 1),
-      os: valueAt(4 * i + 2),
-      device: valueAt(4 * i + 3),
+      sessionSource: undefined,
+      browser: undefined,
+      os: undefined,
+      device: undefined,
+      page: undefined,
+      country: undefined,
+      appVersion: undefined,
     };
+    for (let d = 0; d < dims; d++) activity[VALUE_KEYS[d]] = valueAt(dims * i + d);
+    activities[i] = activity;
   }
   if (reader.at < indexStart) throw new Error('batch has trailing bytes');
   if (reader.at > indexStart) throw new Error('batch is truncated');
   return activities;
 }
 
-/** Reads varints and strings of a version 2 record from `at` on. */
+/** Reads varints and strings of a version 2 or 3 record from `at` on. */
 class Reader {
   constructor(
     private readonly bytes: Buffer,

@@ -23,15 +23,19 @@ export interface RedisStoreOptions {
 /** Users the sweep of expired ones looks at per batch, besides two per user the batch adds. */
 const BASE_SWEEP = '64';
 
-/** Every key of an account shares the hash tag `{account}`, so one script can use them all on a cluster. */
+/**
+ * Every key of an account shares the hash tag `{account}`, so one script can use them all on a
+ * cluster. The live state's keys carry the version of its layout (v2: seven dimensions), so a
+ * version of another layout never reads them; first-seen times keep one layout and one key.
+ */
 function accountKeys(account: string) {
   const prefix = `an:{${account}}:`;
   return {
-    meta: `${prefix}meta`,
-    users: `${prefix}users`,
+    meta: `${prefix}v2:meta`,
+    users: `${prefix}v2:users`,
     first: `${prefix}first`,
-    counts: `${prefix}counts`,
-    slots: `${prefix}slots`,
+    counts: `${prefix}v2:counts`,
+    slots: `${prefix}v2:slots`,
   };
 }
 
@@ -77,6 +81,9 @@ export class RedisStore implements Store {
         activity.browser ?? '',
         activity.os ?? '',
         activity.device ?? '',
+        activity.page ?? '',
+        activity.country ?? '',
+        activity.appVersion ?? '',
       );
     }
     await this.run(this.scripts.record, [keys.meta, keys.users, keys.first, keys.counts, keys.slots], args);

@@ -6,7 +6,7 @@
   ARGV[1] at: epoch seconds; ARGV[2] horizon seconds; ARGV[3] seconds the live state outlives
           the account's last call; ARGV[4] window seconds (1..horizon)
   ARGV[5] '1' to count new users; ARGV[6] '1' for the timeline
-  ARGV[7] dimensions to split by, as digits 1-4 in DIMENSIONS order ('' for none)
+  ARGV[7] dimensions to split by, as digits 1..DIMENSIONS in DIMENSIONS order ('' for none)
   Returns { account clock, count, new users (-1 when not asked), timeline: 30 counts oldest first (empty when
   not asked), rows: flat list of dimension, value, active users, new users for every value of the
   asked dimensions with a user }
@@ -96,7 +96,7 @@ local function addValue(slot, d, name)
     rows[#rows + 1] = fresh
   end
 end
-for d = 1, 4 do
+for d = 1, DIMENSIONS do
   if asked[d] then
     addValue(2 * d - 1, d, 'Unknown')
     addValue(2 * d, d, 'Other')

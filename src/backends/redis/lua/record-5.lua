@@ -8,7 +8,8 @@
   ARGV[2] horizon seconds; ARGV[3] distinct values per dimension before Other
   ARGV[4] users the sweep of expired users looks at, besides two per user the batch adds
   ARGV[5] seconds the live state outlives the account's last call
-  ARGV[6..] six per activity: user, ts, session source, browser, os, device ('' when absent)
+  ARGV[6..] 2 + DIMENSIONS per activity: user, ts, then each dimension's value in DIMENSIONS order
+           ('' when absent)
   Returns the account clock.
 ]]
 
@@ -20,10 +21,9 @@ local cap = tonumber(ARGV[3])
 local sweepBudget = tonumber(ARGV[4])
 -- Sweeping twice as many users as are added keeps the users hash within twice the live users.
 local SWEEP_PER_ADDED_USER = 2
-local FIELDS = 6
+local FIELDS = 2 + DIMENSIONS
 local FIRST_ACTIVITY = 6
 local activities = (#ARGV - FIRST_ACTIVITY + 1) / FIELDS
-local USER_RECORD = '<I4I4i4I2I2I2I2'
 
 local clock, slotCount = advanceClock(metaKey, countsKey, tonumber(ARGV[1]), horizon)
 local liveAfter = clock - horizon
@@ -45,8 +45,10 @@ do
   for k = 1, #ids do
     local record = records[k]
     if record then
-      local first, latest, mask, s1, s2, s3, s4 = struct.unpack(USER_RECORD, record)
-      state[ids[k]] = { f = first, l = latest, m = mask, s1, s2, s3, s4 }
+      local fields = { struct.unpack(USER_RECORD, record) }
+      local st = { f = fields[1], l = fields[2], m = fields[3] }
+      for d = 1, DIMENSIONS do st[d] = fields[3 + d] end
+      state[ids[k]] = st
     else
       absent[#absent + 1] = ids[k]
     end
@@ -75,32 +77,35 @@ local function liveUsers(slot)
   return (totals[slot] or 0) + (totalDeltas[slot] or 0)
 end
 
-local function addUser(rows, second, s1, s2, s3, s4, delta, live)
+-- Adds `delta` at `second` to slot 0 and to each of `slots` (slots[d] for dimension d).
+local function addUser(rows, second, slots, delta, live)
   local row = rows[second]
   if row == nil then
     row = {}
     rows[second] = row
   end
   row[0] = (row[0] or 0) + delta
-  row[s1] = (row[s1] or 0) + delta
-  row[s2] = (row[s2] or 0) + delta
-  row[s3] = (row[s3] or 0) + delta
-  row[s4] = (row[s4] or 0) + delta
+  for d = 1, DIMENSIONS do
+    local slot = slots[d]
+    row[slot] = (row[slot] or 0) + delta
+  end
   if live then
     totalDeltas[0] = (totalDeltas[0] or 0) + delta
-    totalDeltas[s1] = (totalDeltas[s1] or 0) + delta
-    totalDeltas[s2] = (totalDeltas[s2] or 0) + delta
-    totalDeltas[s3] = (totalDeltas[s3] or 0) + delta
-    totalDeltas[s4] = (totalDeltas[s4] or 0) + delta
+    for d = 1, DIMENSIONS do
+      local slot = slots[d]
+      totalDeltas[slot] = (totalDeltas[slot] or 0) + delta
+    end
   end
 end
 
 -- Value slots with the distinct-value cap (the twin of DimensionSlots.resolve).
-local slotOfValue = { {}, {}, {}, {} }
+local slotOfValue = {}
+for d = 1, DIMENSIONS do slotOfValue[d] = {} end
 local namedSlots, nameOfSlot
 
 local function loadNamedSlots()
-  namedSlots, nameOfSlot = { {}, {}, {}, {} }, {}
+  namedSlots, nameOfSlot = {}, {}
+  for d = 1, DIMENSIONS do namedSlots[d] = {} end
   local fields = {}
   for slot = FIRST_NAMED_SLOT, slotCount - 1 do fields[#fields + 1] = 'n' .. slot end
   local names = hmget(slotsKey, fields)
@@ -177,19 +182,23 @@ local function markMinute(mask, latestMinute, minute)
   return bit.bor(mask, bit.lshift(1, distance))
 end
 
+-- The slots of the values of the activity whose arguments start at ARGV[arg].
+local function resolveAll(arg)
+  local slots = {}
+  for d = 1, DIMENSIONS do slots[d] = resolve(d, ARGV[arg + 1 + d]) end
+  return slots
+end
+
 -- Starts the live state of a user with no activity in the horizon (its first-seen is set), from
 -- the activity whose arguments start at ARGV[arg].
 local function enter(user, arg, ts)
-  local r1 = resolve(1, ARGV[arg + 2])
-  local r2 = resolve(2, ARGV[arg + 3])
-  local r3 = resolve(3, ARGV[arg + 4])
-  local r4 = resolve(4, ARGV[arg + 5])
+  local r = resolveAll(arg)
   local minute = floor(ts / 60)
   local st = state[user]
   st.l, st.m, st.dirty = ts, markMinute(0, minute, minute), true
-  st[1], st[2], st[3], st[4] = r1, r2, r3, r4
-  addUser(activeRows, ts, r1, r2, r3, r4, 1, true)
-  if st.f > liveAfter then addUser(newcomerRows, st.f, r1, r2, r3, r4, 1, false) end
+  for d = 1, DIMENSIONS do st[d] = r[d] end
+  addUser(activeRows, ts, r, 1, true)
+  if st.f > liveAfter then addUser(newcomerRows, st.f, r, 1, false) end
 end
 
 for i = 0, activities - 1 do
@@ -212,11 +221,12 @@ for i = 0, activities - 1 do
     end
     if ts > liveAfter then enter(user, arg, ts) end
   else
-    local o1, o2, o3, o4 = st[1], st[2], st[3], st[4]
+    local o = {}
+    for d = 1, DIMENSIONS do o[d] = st[d] end
     if ts < st.f then
       observe(user, ts)
-      if st.f > liveAfter then addUser(newcomerRows, st.f, o1, o2, o3, o4, -1, false) end
-      if ts > liveAfter then addUser(newcomerRows, ts, o1, o2, o3, o4, 1, false) end
+      if st.f > liveAfter then addUser(newcomerRows, st.f, o, -1, false) end
+      if ts > liveAfter then addUser(newcomerRows, ts, o, 1, false) end
       st.f, st.dirty = ts, true
     end
     if ts > liveAfter then
@@ -225,21 +235,21 @@ for i = 0, activities - 1 do
         st.m, st.dirty = mask, true
       end
       if ts >= st.l then
-        local r1 = resolve(1, ARGV[arg + 2])
-        local r2 = resolve(2, ARGV[arg + 3])
-        local r3 = resolve(3, ARGV[arg + 4])
-        local r4 = resolve(4, ARGV[arg + 5])
-        local same = r1 == o1 and r2 == o2 and r3 == o3 and r4 == o4
+        local r = resolveAll(arg)
+        local same = true
+        for d = 1, DIMENSIONS do
+          if r[d] ~= o[d] then same = false end
+        end
         if ts > st.l or not same then
           -- Live totals change only with the values: a move in time keeps them.
-          addUser(activeRows, st.l, o1, o2, o3, o4, -1, not same)
-          addUser(activeRows, ts, r1, r2, r3, r4, 1, not same)
+          addUser(activeRows, st.l, o, -1, not same)
+          addUser(activeRows, ts, r, 1, not same)
           if not same and st.f > liveAfter then
-            addUser(newcomerRows, st.f, o1, o2, o3, o4, -1, false)
-            addUser(newcomerRows, st.f, r1, r2, r3, r4, 1, false)
+            addUser(newcomerRows, st.f, o, -1, false)
+            addUser(newcomerRows, st.f, r, 1, false)
           end
           st.l, st.dirty = ts, true
-          st[1], st[2], st[3], st[4] = r1, r2, r3, r4
+          for d = 1, DIMENSIONS do st[d] = r[d] end
         end
       end
     end
@@ -252,7 +262,7 @@ do
   for user, st in pairs(state) do
     if st.dirty then
       records[#records + 1] = user
-      records[#records + 1] = struct.pack(USER_RECORD, st.f, st.l, st.m, st[1], st[2], st[3], st[4])
+      records[#records + 1] = struct.pack(USER_RECORD, st.f, st.l, st.m, unpack(st, 1, DIMENSIONS))
     end
   end
   hset(usersKey, records)

@@ -4,7 +4,8 @@
   The live state mirrors ActiveUsersEngine (src/engine/) in four hashes of one account, all under
   the account's hash tag and all given one expiry deadline by every script that touches them:
     meta    clock (latest time seen, epoch seconds), slots (next slot id), cursor (users sweep)
-    users   user -> struct '<I4I4i4I2I2I2I2': first-seen, latest, minute mask, four value slots
+    users   user -> struct '<I4I4i4' and one I2 per dimension: first-seen, latest, minute mask,
+            the value slot of each dimension
     counts  counters, absent when zero:
               a<second>:<slot>  users whose latest activity is that second: one number per field,
                                 as a batch changes a few slots of many seconds
@@ -15,11 +16,14 @@
               t          the sums of every live a-field (for the value cap), one packed row
               n<second>:<slot>, N<minute>, E<decade>  the same for new users, by first-seen second
               m<minute>  distinct users active in that minute (timeline)
-    slots   v<d>|<value> -> slot, n<slot> -> <d>|<value>, d = 1..4 in DIMENSIONS order
+    slots   v<d>|<value> -> slot, n<slot> -> <d>|<value>, d = 1..DIMENSIONS in DIMENSIONS order
   Slot 0 counts all users; slots 2d-1 and 2d are Unknown and Other of dimension d.
 ]]
 
-local FIRST_NAMED_SLOT = 9
+-- The dimensions of src/protocol/dimensions.ts (at most 9: a dimension is one digit in names).
+local DIMENSIONS = 7
+local FIRST_NAMED_SLOT = 2 * DIMENSIONS + 1
+local USER_RECORD = '<I4I4i4' .. string.rep('I2', DIMENSIONS)
 -- Minutes whose timeline counts are kept: the 30 shown and room for late activity.
 local TRACKED_MINUTES = 32
 -- Arguments passed at once to one command: well under Lua's C stack limit for unpack().
