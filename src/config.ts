@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseStore, STORE_FORMS, type StoreConfig } from './composition-root.js';
 import {
@@ -28,6 +29,7 @@ import {
   MIN_METRICS_TOKEN_LENGTH,
 } from './defaults.js';
 import { MAX_TOP } from './model/split-top.js';
+import { DIMENSIONS } from './protocol/dimensions.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -49,6 +51,22 @@ const storeSchema = z.string().transform((value, ctx): StoreConfig => {
   ctx.addIssue({ code: 'custom', message: `expected ${orList(STORE_FORMS)}` });
   return z.NEVER;
 });
+
+/** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
+const addressOrRange = z.string().refine((text) => {
+  const [address, prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}, 'expected IP addresses or CIDR ranges, comma-separated');
+
+/** A comma-separated list, blanks around items and empty items left out. */
+const commaList = z.string().transform((list) =>
+  list
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
 
 const region = z.string().regex(/^[a-z0-9-]{1,32}$/, 'expected 1-32 characters of a-z, 0-9 and -');
 
@@ -93,6 +111,8 @@ const serveFields = z.object({
     .min(MIN_METRICS_TOKEN_LENGTH)
     .max(256)
     .optional(),
+  /** Proxies whose X-Forwarded-For names the client (tracker hits' country); none: the socket's peer. */
+  trustProxy: commaList.pipe(z.array(addressOrRange)).default([]),
   metricsTopAccounts: z.coerce
     .number()
     .int()
@@ -116,22 +136,14 @@ export const SERVE_OPTIONS: readonly string[] = Object.keys(serveFields.shape);
 const storageSchema = serveFields.pick({ dataDir: true, store: true, region: true });
 export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
-const splitNames = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline', 'bots'] as const;
+const splitNames = ['user_type', ...DIMENSIONS, 'timeline', 'bots'] as const;
 
 /** Options of the commands that talk to a running server (`now`). */
 const clientSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
   account: z.string().min(1, 'required'),
   passcode: z.string().min(1, 'required'),
-  split: z
-    .string()
-    .transform((list) =>
-      list
-        .split(',')
-        .map((name) => name.trim())
-        .filter((name) => name !== ''),
-    )
-    .pipe(z.array(z.enum(splitNames)))
+  split: commaList.pipe(z.array(z.enum(splitNames)))
     .default([]),
   top: positiveInt(MAX_TOP).optional(),
   json: z.stringbool().or(z.boolean()).default(false),

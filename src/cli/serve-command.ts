@@ -3,6 +3,7 @@ import { openBackend } from '../composition-root.js';
 import { loadServeConfig, type ServeConfig } from '../config.js';
 import * as defaults from '../defaults.js';
 import { buildApp, systemClock } from '../http/app.js';
+import { loadCountryOfIp } from '../ingest/country-of-ip.js';
 import type { Backend, StorageEventListener } from '../store/backend.js';
 import { type Demo, startDemo } from './demo.js';
 import { closeWithin, exitOnSignals } from './shutdown.js';
@@ -79,6 +80,10 @@ export function registerServeCommand(program: Command): void {
       `accounts shown in activenow_active_users, 0: none (default ${defaults.DEFAULT_METRICS_TOP_ACCOUNTS})`,
     )
     .option(
+      '--trust-proxy <list>',
+      "proxies whose X-Forwarded-For gives tracker hits' client address: IPs and CIDR ranges, comma-separated (default: none)",
+    )
+    .option(
       '--log-level <level>',
       `fatal | error | warn | info | debug | trace | silent (default ${defaults.DEFAULT_LOG_LEVEL})`,
     )
@@ -112,6 +117,8 @@ async function serve(config: ServeConfig): Promise<void> {
       maxHeaderBytes: config.maxHeaderBytes,
     },
     metrics: { token: config.metricsToken, topAccounts: config.metricsTopAccounts },
+    trustProxy: config.trustProxy,
+    countryOfIp: loadCountryOfIp(),
     logLevel: config.logLevel,
   });
   log = (error) => app.log.warn({ err: error }, 'storage connection problem');

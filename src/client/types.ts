@@ -5,7 +5,7 @@ import type { Dimension } from '../protocol/dimensions.js';
  * file is shipped to browsers and other projects: of the server it imports only src/protocol/.
  */
 
-/** The four dimensions `/1/now.json` can split by. */
+/** The dimensions `/1/now.json` can split by: CleverTap's four, then page, country and app_version. */
 export type SplitName = Dimension;
 
 /** The `/1/now.json` body. `false` is the same as leaving a key out. */
@@ -15,6 +15,12 @@ export interface NowRequest {
   readonly browser?: boolean;
   readonly os?: boolean;
   readonly device?: boolean;
+  /** activenow extension: by the page path or screen name of each user's latest activity. */
+  readonly page?: boolean;
+  /** activenow extension: by country, ISO 3166-1 alpha-2 codes. */
+  readonly country?: boolean;
+  /** activenow extension: by the app version of each user's latest activity. */
+  readonly app_version?: boolean;
   /** activenow extension: window length in seconds, 60 to 3600 (at most the server's horizon). */
   readonly window?: number;
   /** activenow extension: distinct active users per minute over the last 30 minutes. */
@@ -75,9 +81,20 @@ type FieldBy<P extends 'always' | 'never' | 'maybe', Out extends PropertyKey, V>
 
 type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = FieldBy<Presence<R, K>, Out, V>;
 
-/** `as_of` is there when the request uses an activenow extension: window, timeline, top or bots. */
+/**
+ * `as_of` is there when the request uses an activenow extension: window, timeline, top, bots, or
+ * one of the splits page, country and app_version.
+ */
 type AsOfField<R> = FieldBy<
-  AnyOf<Given<R, 'window'> | Presence<R, 'timeline'> | Given<R, 'top'> | Presence<R, 'bots'>>,
+  AnyOf<
+    | Given<R, 'window'>
+    | Presence<R, 'timeline'>
+    | Given<R, 'top'>
+    | Presence<R, 'bots'>
+    | Presence<R, 'page'>
+    | Presence<R, 'country'>
+    | Presence<R, 'app_version'>
+  >,
   'as_of',
   number
 >;
@@ -86,7 +103,10 @@ type AsOfField<R> = FieldBy<
 type Splits<R> = Field<R, 'session_source', 'session_source', Split> &
   Field<R, 'browser', 'browser', Split> &
   Field<R, 'os', 'os', Split> &
-  Field<R, 'device', 'device', Split>;
+  Field<R, 'device', 'device', Split> &
+  Field<R, 'page', 'page', Split> &
+  Field<R, 'country', 'country', Split> &
+  Field<R, 'app_version', 'app_version', Split>;
 
 type AnySplit<R> = {
   [K in SplitName]: Presence<R, K>;
@@ -132,6 +152,9 @@ export const STREAM_REQUEST = {
   browser: true,
   os: true,
   device: true,
+  page: true,
+  country: true,
+  app_version: true,
   timeline: true,
   bots: true,
 } as const;

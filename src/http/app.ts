@@ -46,6 +46,13 @@ export interface AppOptions {
   readonly nowStream?: NowStreamOptions;
   /** Current time, epoch seconds; injectable for tests. */
   readonly clock?: () => number;
+  /** The country of a client IP address; without it, only explicit `session.country` values count. */
+  readonly countryOfIp?: (ip: string) => string | undefined;
+  /**
+   * The proxies (addresses and CIDR ranges) whose `X-Forwarded-For` names the client; unset or
+   * empty: the client is the socket's peer.
+   */
+  readonly trustProxy?: readonly string[];
   /** Without one, nothing is logged. */
   readonly logLevel?: LogLevel;
 }
@@ -67,6 +74,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: options.maxBodyBytes,
+    trustProxy: options.trustProxy !== undefined && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     exposeHeadRoutes: false,
     // Fastify's own 503 while closing is not the envelope: the first hook below answers it.
     return503OnClosing: false,
@@ -149,6 +157,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics,
     metricsToken: options.metrics?.token,
     hitRateLimit: new RateLimit(options.maxHitsPerSecond ?? DEFAULT_MAX_HITS_PER_SECOND),
+    countryOfIp: options.countryOfIp,
     routes: ROUTES,
   };
   for (const route of ROUTES) {

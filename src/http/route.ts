@@ -38,6 +38,8 @@ export interface RouteContext extends OpenApiOptions {
   readonly metricsToken?: string;
   /** Browser hits per account. */
   readonly hitRateLimit: RateLimit;
+  /** The country of a client IP address (tracker hits, `session.ip` of uploads); the address is not kept. */
+  readonly countryOfIp?: (ip: string) => string | undefined;
   /** Every route of the app, for the document that describes them. */
   readonly routes: readonly Route[];
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Activity } from '../model/activity.js';
 import { MAX_USER_KEY_LENGTH } from './clevertap-records.js';
 import { deriveSession } from './derive-session.js';
+import { normalizePage } from './normalize-dimension.js';
 
 /** Longest page URL or referrer kept from a hit; longer ones are refused. */
 export const MAX_HIT_URL_LENGTH = 4096;
@@ -11,7 +12,7 @@ const MAX_CREDENTIAL_LENGTH = 256;
 /**
  * A hit of the browser tracker (`POST /1/collect`). `url` and `referrer` are those of the visit's
  * landing page, which the tracker keeps for the whole visit, so that later pages of the same site
- * do not turn the visit's source into a self-referral.
+ * do not turn the visit's source into a self-referral; `page` is the page shown.
  */
 export const hitSchema = z.strictObject({
   account: z.string().min(1).max(MAX_CREDENTIAL_LENGTH),
@@ -20,6 +21,8 @@ export const hitSchema = z.strictObject({
   kind: z.enum(['pageview', 'heartbeat']),
   url: z.string().max(MAX_HIT_URL_LENGTH).optional(),
   referrer: z.string().max(MAX_HIT_URL_LENGTH).optional(),
+  /** The path of the page shown now (`url` stays the landing page's). */
+  page: z.string().max(MAX_HIT_URL_LENGTH).optional(),
 });
 
 export type BrowserHit = z.infer<typeof hitSchema>;
@@ -40,8 +43,16 @@ export interface HitActivity {
   readonly bot: boolean;
 }
 
-/** The activity a hit stands for at time `at`; a bot's carries no dimension values. */
-export function activityOfHit(hit: BrowserHit, userAgent: string | undefined, at: number): HitActivity {
+/**
+ * The activity a hit stands for at time `at`, from a client in `country` (of its IP address); a
+ * bot's carries no dimension values.
+ */
+export function activityOfHit(
+  hit: BrowserHit,
+  userAgent: string | undefined,
+  at: number,
+  country: string | undefined,
+): HitActivity {
   const derived = deriveSession({ ua: userAgent ?? '', url: hit.url, referrer: hit.referrer });
   if (derived.bot === true) return { activity: { user: hit.user, ts: at }, bot: true };
   return {
@@ -52,6 +63,8 @@ export function activityOfHit(hit: BrowserHit, userAgent: string | undefined, at
       browser: derived.browser,
       os: derived.os,
       device: derived.device,
+      page: hit.page === undefined ? undefined : normalizePage(hit.page),
+      country,
     },
     bot: false,
   };

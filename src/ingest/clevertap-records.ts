@@ -1,11 +1,14 @@
-import type { Activity } from '../model/activity.js';
+import type { Activity, ActivityValues } from '../model/activity.js';
 import { UNKNOWN } from '../model/dimensions.js';
 import { RECORD_ERRORS } from '../model/record-errors.js';
 import {
   type NormalizedValue,
+  normalizeAppVersion,
   normalizeBrowser,
+  normalizeCountry,
   normalizeDevice,
   normalizeOs,
+  normalizePage,
   normalizeSessionSource,
 } from './normalize-dimension.js';
 
@@ -60,6 +63,11 @@ export interface ParseRecordsOptions {
    * explicit value (explicit values win).
    */
   readonly deriveSession?: DeriveSession;
+  /**
+   * The country of a client IP address, for events whose session carries `ip` and no usable
+   * `country`. The address is only looked up, never kept.
+   */
+  readonly countryOfIp?: (ip: string) => string | undefined;
 }
 
 /** Longest user key accepted, in UTF-16 code units (as CleverTap's Java `String.length()`). */
@@ -110,7 +118,7 @@ export function parseRecords(
  */
 export class RecordChecker {
   private readonly now: number;
-  private readonly derive: DeriveSession | undefined;
+  private readonly options: ParseRecordsOptions;
   private readonly activities: Activity[] = [];
   private readonly bots: Activity[] = [];
   private readonly unprocessed: RecordFailure[] = [];
@@ -118,7 +126,7 @@ export class RecordChecker {
 
   constructor(receivedAt: number, options: ParseRecordsOptions) {
     this.now = Math.floor(receivedAt);
-    this.derive = options.deriveSession;
+    this.options = options;
   }
 
   /**
@@ -127,7 +135,7 @@ export class RecordChecker {
    * which the caller reports with `refuse`.
    */
   check(record: unknown): RecordError | undefined {
-    const error = parseRecord(record, this.now, this.derive, this.activities, this.bots);
+    const error = parseRecord(record, this.now, this.options, this.activities, this.bots);
     if (error === undefined) this.processed++;
     return error;
   }
@@ -167,7 +175,19 @@ export const RECORD_FIELDS = [
 ] as const;
 
 /** The fields of a record's `session` the rules read. */
-export const SESSION_FIELDS = ['source', 'browser', 'os', 'device', 'ua', 'referrer', 'url'] as const;
+export const SESSION_FIELDS = [
+  'source',
+  'browser',
+  'os',
+  'device',
+  'page',
+  'country',
+  'app_version',
+  'ua',
+  'referrer',
+  'url',
+  'ip',
+] as const;
 
 /**
  * A record's RECORD_FIELDS, each as JSON.parse would give it (undefined when absent). A parsed
@@ -183,7 +203,7 @@ export type SessionFields = { [Field in (typeof SESSION_FIELDS)[number]]?: unkno
 function parseRecord(
   record: unknown,
   now: number,
-  derive: DeriveSession | undefined,
+  options: ParseRecordsOptions,
   activities: Activity[],
   bots: Activity[],
 ): RecordError | undefined {
@@ -216,19 +236,24 @@ function parseRecord(
 
   const session = fields.session;
   if (isAbsent(session)) {
-    if (isEvent) activities.push(activityOf(user, ts, undefined, undefined, undefined, undefined));
+    if (isEvent) activities.push(activityOf(user, ts, NO_VALUES));
     return undefined;
   }
   if (!isPlainObject(session)) return RECORD_ERRORS.invalidStructure;
-  const { source, browser, os, device, ua, referrer, url }: SessionFields = session;
+  const { source, browser, os, device, page, country, app_version, ua, referrer, url, ip }: SessionFields =
+    session;
   if (
     !isOptionalString(source) ||
     !isOptionalString(browser) ||
     !isOptionalString(os) ||
     !isOptionalString(device) ||
+    !isOptionalString(page) ||
+    !isOptionalString(country) ||
+    !isOptionalString(app_version) ||
     !isOptionalString(ua) ||
     !isOptionalString(referrer) ||
-    !isOptionalString(url)
+    !isOptionalString(url) ||
+    !isOptionalString(ip)
   ) {
     return RECORD_ERRORS.invalidStructure;
   }
@@ -238,7 +263,14 @@ function parseRecord(
   let browserValue = typeof browser === 'string' ? known(normalizeBrowser(browser)) : undefined;
   let osValue = typeof os === 'string' ? known(normalizeOs(os)) : undefined;
   let deviceValue = typeof device === 'string' ? known(normalizeDevice(device)) : undefined;
+  const pageValue =
+    (typeof page === 'string' ? known(normalizePage(page)) : undefined) ??
+    (typeof url === 'string' ? normalizePage(url) : undefined);
+  let countryValue = typeof country === 'string' ? normalizeCountry(country) : undefined;
+  if (countryValue === undefined && typeof ip === 'string') countryValue = options.countryOfIp?.(ip);
+  const appVersion = typeof app_version === 'string' ? known(normalizeAppVersion(app_version)) : undefined;
 
+  const derive = options.deriveSession;
   if (
     derive !== undefined &&
     (typeof ua === 'string' || typeof referrer === 'string' || typeof url === 'string')
@@ -250,7 +282,7 @@ function parseRecord(
     });
     if (derived.bot === true) {
       // A bot's activity: its user active in the bot lane, with no dimension values.
-      bots.push(activityOf(user, ts, undefined, undefined, undefined, undefined));
+      bots.push(activityOf(user, ts, NO_VALUES));
       return undefined;
     }
     sessionSource ??= derived.sessionSource;
@@ -258,7 +290,17 @@ function parseRecord(
     osValue ??= derived.os;
     deviceValue ??= derived.device;
   }
-  activities.push(activityOf(user, ts, sessionSource, browserValue, osValue, deviceValue));
+  activities.push(
+    activityOf(user, ts, {
+      sessionSource,
+      browser: browserValue,
+      os: osValue,
+      device: deviceValue,
+      page: pageValue,
+      country: countryValue,
+      appVersion,
+    }),
+  );
   return undefined;
 }
 
@@ -275,16 +317,29 @@ function known(value: NormalizedValue): NormalizedValue {
   return value === UNKNOWN ? undefined : value;
 }
 
+const NO_VALUES: ActivityValues = {
+  sessionSource: undefined,
+  browser: undefined,
+  os: undefined,
+  device: undefined,
+  page: undefined,
+  country: undefined,
+  appVersion: undefined,
+};
+
 /** Every activity has the same shape (all keys present), which keeps engine call sites monomorphic. */
-function activityOf(
-  user: string,
-  ts: number,
-  sessionSource: string | undefined,
-  browser: string | undefined,
-  os: string | undefined,
-  device: string | undefined,
-): Activity {
-  return { user, ts, sessionSource, browser, os, device };
+function activityOf(user: string, ts: number, values: ActivityValues): Activity {
+  return {
+    user,
+    ts,
+    sessionSource: values.sessionSource,
+    browser: values.browser,
+    os: values.os,
+    device: values.device,
+    page: values.page,
+    country: values.country,
+    appVersion: values.appVersion,
+  };
 }
 
 /** The user key (first present identifier) or the error that rejects the record. */

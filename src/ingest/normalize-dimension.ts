@@ -1,6 +1,8 @@
+import { COUNTRY_CODES } from '../model/countries.js';
 import {
   APP_BROWSER,
   DEVICES,
+  MAX_PAGE_LENGTH,
   MAX_VALUE_LENGTH,
   OTHER,
   SESSION_SOURCES,
@@ -10,7 +12,7 @@ import type { Dimension } from '../protocol/dimensions.js';
 
 /**
  * Normalization of dimension values that clients send explicitly (`session.source`, `browser`,
- * `os`, `device` of an upload record, or the tracker's hit). Values derived from a User-Agent or a
+ * `os`, `device`, `page`, `country`, `app_version` of an upload record, or the tracker's hit). Values derived from a User-Agent or a
  * referrer are produced already normalized and do not pass through here.
  *
  * Result convention: `undefined` means Unknown (nothing usable was sent); `null` means the value is
@@ -63,6 +65,7 @@ const SPECIAL_VALUES = [
   ['unknown', UNKNOWN],
   ['other', OTHER],
 ] as const;
+const SPECIAL_TABLE = tableOf(SPECIAL_VALUES);
 
 /**
  * Browser families, by the names clients commonly send (including ua-parser-js's). Anything not
@@ -102,11 +105,11 @@ const OS_TABLE = tableOf([
   ['chrome os', 'ChromeOS'],
 ]);
 
-/** Trimmed and cut to MAX_VALUE_LENGTH; undefined when nothing but whitespace was sent. */
-function trimAndCut(value: string): string | undefined {
+/** Trimmed and cut to `max`; undefined when nothing but whitespace was sent. */
+function trimAndCut(value: string, max = MAX_VALUE_LENGTH): string | undefined {
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
-  const cut = cutToLength(trimmed);
+  const cut = cutToLength(trimmed, max);
   // A cut may end on whitespace that was inside the value; a trimmed value should not.
   return cut === trimmed ? cut : cut.trimEnd();
 }
@@ -125,6 +128,25 @@ function freeForm(value: string, families: ReadonlyMap<string, string>): Normali
   const kept = trimAndCut(value);
   if (kept === undefined) return undefined;
   return families.get(matchKey(kept)) ?? kept;
+}
+
+/** A URL's scheme and host (`https://example.com`), which a page value leaves out. */
+const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * A page: a path, or an app's screen name kept as sent. A full URL gives its path; a path (and a
+ * URL) loses its query and fragment, which would make every visit a page of its own.
+ */
+function pageOf(value: string): NormalizedValue {
+  let page = value.trim();
+  const host = SCHEME_AND_HOST.exec(page);
+  if (host !== null) page = page.slice(host[0].length) || '/';
+  if (host !== null || page.startsWith('/')) {
+    const end = page.search(/[?#]/);
+    if (end >= 0) page = page.slice(0, end) || '/';
+  }
+  const kept = trimAndCut(page, MAX_PAGE_LENGTH);
+  return kept === undefined ? undefined : (SPECIAL_TABLE.get(matchKey(kept)) ?? kept);
 }
 
 /** Raw values remembered per dimension; past this the memo starts over (values are few in practice). */
@@ -164,6 +186,18 @@ export const normalizeBrowser = memoized((value) => freeForm(value, BROWSER_TABL
 /** An operating-system family name when recognized, else the value as sent (trimmed and cut). */
 export const normalizeOs = memoized((value) => freeForm(value, OS_TABLE));
 
+/** A page path or screen name (pageOf). */
+export const normalizePage = memoized(pageOf);
+
+/** An ISO 3166-1 alpha-2 code in upper case (COUNTRY_CODES); anything else is Unknown. */
+export const normalizeCountry = (value: string): NormalizedValue => {
+  const code = value.trim().toUpperCase();
+  return COUNTRY_CODES.has(code) ? code : undefined;
+};
+
+/** A version as sent (trimmed and cut); 'unknown' and 'other' in any case are Unknown and Other. */
+export const normalizeAppVersion = memoized((value) => freeForm(value, SPECIAL_TABLE));
+
 /**
  * The normalized value of `dimension` for an explicit client value: `undefined` for Unknown
  * (absent, null, empty or whitespace), `null` when the value is present but not a string.
@@ -180,5 +214,11 @@ export function normalizeDimension(dimension: Dimension, value: unknown): Normal
       return normalizeOs(value);
     case 'device':
       return normalizeDevice(value);
+    case 'page':
+      return normalizePage(value);
+    case 'country':
+      return normalizeCountry(value);
+    case 'app_version':
+      return normalizeAppVersion(value);
   }
 }

@@ -210,9 +210,13 @@ function readSession(): SessionFields {
   session.browser = undefined;
   session.os = undefined;
   session.device = undefined;
+  session.page = undefined;
+  session.country = undefined;
+  session.app_version = undefined;
   session.ua = undefined;
   session.referrer = undefined;
   session.url = undefined;
+  session.ip = undefined;
   if (!scanner.beginObject(RECORD_FIELD)) return session;
   do {
     switch (scanner.key(SESSION_KEYS)) {
@@ -228,6 +232,15 @@ function readSession(): SessionFields {
       case 'device':
         session.device = scanner.value(SESSION_FIELD, repeated);
         break;
+      case 'page':
+        session.page = scanner.value(SESSION_FIELD, repeated);
+        break;
+      case 'country':
+        session.country = scanner.value(SESSION_FIELD, repeated);
+        break;
+      case 'app_version':
+        session.app_version = scanner.value(SESSION_FIELD, repeated);
+        break;
       case 'ua':
         session.ua = scanner.value(SESSION_FIELD);
         break;
@@ -236,6 +249,9 @@ function readSession(): SessionFields {
         break;
       case 'url':
         session.url = scanner.value(SESSION_FIELD);
+        break;
+      case 'ip':
+        session.ip = scanner.value(SESSION_FIELD);
         break;
       default:
         scanner.skip(SESSION_FIELD);

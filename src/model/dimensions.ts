@@ -7,6 +7,9 @@ export const OTHER = 'Other';
 /** Most characters kept of a free-form dimension value sent by a client. */
 export const MAX_VALUE_LENGTH = 64;
 
+/** Most characters kept of a page path or screen name: paths run longer than other values. */
+export const MAX_PAGE_LENGTH = 128;
+
 export const DEVICES = ['Mobile', 'Tablet', 'Desktop', 'TV', 'Wearable', 'Console', UNKNOWN] as const;
 
 export const SESSION_SOURCES = [

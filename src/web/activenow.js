@@ -75,6 +75,7 @@
         user: user || anon,
         url: visit.url,
         referrer: visit.referrer,
+        page: location.pathname.slice(0, 1500),
         kind,
       });
       try {

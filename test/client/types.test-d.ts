@@ -72,6 +72,19 @@ export async function userTypeAlone(): Promise<void> {
   void result.new;
 }
 
+export async function activenowSplits(): Promise<void> {
+  const result = await client.now({ page: true, country: true, user_type: true });
+  expectTypeOf(result.page).toEqualTypeOf<Split>();
+  expectTypeOf(result.new.country).toEqualTypeOf<Split>();
+  // A split of activenow's is an extension: the answer says when it was made.
+  expectTypeOf(result.as_of).toEqualTypeOf<number>();
+  // @ts-expect-error not asked
+  void result.app_version;
+  const clevertap = await client.now({ device: true });
+  // @ts-expect-error CleverTap's splits alone: the answer is CleverTap's, without as_of
+  void clevertap.as_of;
+}
+
 export async function notKnownWhenCompiling(request: NowRequest): Promise<void> {
   // A request built at run time: every key may or may not be there.
   const result = await client.now(request);
@@ -83,6 +96,9 @@ export async function notKnownWhenCompiling(request: NowRequest): Promise<void> 
         readonly browser?: Split;
         readonly os?: Split;
         readonly device?: Split;
+        readonly page?: Split;
+        readonly country?: Split;
+        readonly app_version?: Split;
       }
     | undefined
   >();

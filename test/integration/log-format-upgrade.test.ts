@@ -10,11 +10,12 @@ import type { NowQuery } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import { encodeBatchV1 } from '../../support/batch-codec-v1-encoder.js';
+import { encodeBatchV2 } from '../support/batch-codec-v2.js';
 
 /**
- * A data directory written by a version that logged format 1 records, opened by this one: the old
- * rows replay as they were, new rows are written in format 2 beside them, and the mixed log replays
- * to the same answers as a store that was given every batch in memory.
+ * A data directory written by versions that logged format 1 and format 2 records, opened by this
+ * one: the old rows replay as they were, new rows are written in format 3 beside them, and the
+ * mixed log replays to the same answers as a store that was given every batch in memory.
  */
 
 const HORIZON = 1800;
@@ -30,7 +31,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function batches(seed: number, count: number, from: number): { at: number; activities: Activity[] }[] {
+/** Batches of CleverTap's four dimensions, and of page and country too when `later`. */
+function batches(
+  seed: number,
+  count: number,
+  from: number,
+  later = false,
+): { at: number; activities: Activity[] }[] {
   const random = seededRandom(seed);
   return Array.from({ length: count }, (_, b) => {
     const at = from + 7 * b;
@@ -42,6 +49,7 @@ function batches(seed: number, count: number, from: number): { at: number; activ
         // More browsers than the value cap: some fold into Other.
         browser: `b${Math.floor(random() * 7)}`,
         os: random() < 0.5 ? 'Android' : undefined,
+        ...(later ? { page: `/p${Math.floor(random() * 5)}`, country: random() < 0.5 ? 'IN' : 'US' } : {}),
       })),
     };
   });
@@ -57,20 +65,22 @@ function payloadVersions(file: string): number[] {
   }
 }
 
-describe('a log of format 1 records', () => {
-  it('replays, takes format 2 records beside them, and replays mixed', async () => {
+describe('a log of format 1 and 2 records', () => {
+  it('replays, takes format 3 records beside them, and replays mixed', async () => {
     const file = join(dir, 'activity.db');
     const old = batches(1, 30, T0);
-    const later = batches(2, 30, T0 + 7 * 30);
+    const later = batches(2, 30, T0 + 7 * 30, true);
     const memory = new EmbeddedStore({ horizonSeconds: HORIZON, valueCap: VALUE_CAP });
 
-    // What an earlier version left: its schema (unchanged), rows of format 1 at their applied times.
+    // What earlier versions left: their schema (unchanged), rows of format 1 then of format 2 at
+    // their applied times.
     new ActivityDatabase(file, 'process').close();
     const legacy = new Database(file);
     const insert = legacy.prepare('INSERT INTO activity_batch (account, at, payload) VALUES (?, ?, ?)');
-    for (const batch of old) {
+    for (const [k, batch] of old.entries()) {
       await memory.record('acct', batch.activities, batch.at);
-      insert.run('acct', batch.at, encodeBatchV1(batch.activities));
+      const encode = k < old.length / 2 ? encodeBatchV1 : encodeBatchV2;
+      insert.run('acct', batch.at, encode(batch.activities));
     }
     legacy.close();
 
@@ -89,8 +99,9 @@ describe('a log of format 1 records', () => {
     }
     await upgraded.close();
     const versions = payloadVersions(file);
-    expect(versions.slice(0, old.length).every((v) => v === 1 || v === 2)).toBe(true);
-    expect(versions.slice(old.length)).toEqual(later.map(() => 2));
+    // Old rows are kept as written, or rewritten in the current format.
+    versions.slice(0, old.length).forEach((v, k) => expect([k < old.length / 2 ? 1 : 2, 3]).toContain(v));
+    expect(versions.slice(old.length)).toEqual(later.map(() => 3));
 
     const reopened = new EmbeddedStore({
       horizonSeconds: HORIZON,
@@ -101,6 +112,7 @@ describe('a log of format 1 records', () => {
     const last = later[later.length - 1].at;
     const expected = await memory.now('acct', QUERY, last);
     expect(expected.splits.browser?.map(([value]) => value)).toContain('Other');
+    expect(expected.splits.page?.length).toBeGreaterThan(1);
     expect(await reopened.now('acct', QUERY, last)).toEqual(expected);
     await reopened.close();
   });

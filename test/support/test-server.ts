@@ -7,6 +7,7 @@ import { ActivityDatabase } from '../../src/backends/embedded/activity-database.
 import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
 import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
+import { loadCountryOfIp } from '../../src/ingest/country-of-ip.js';
 import type { NowStreamOptions } from '../../src/http/now-stream-hub.js';
 
 export interface TestServer {
@@ -35,6 +36,7 @@ export interface TestServerOptions {
   readonly maxRequestsPerSecond?: number;
   readonly connectionLimits?: AppOptions['connectionLimits'];
   readonly metrics?: AppOptions['metrics'];
+  readonly trustProxy?: AppOptions['trustProxy'];
 }
 
 /**
@@ -65,6 +67,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxRequestsPerSecond: options.maxRequestsPerSecond,
     connectionLimits: options.connectionLimits,
     metrics: options.metrics,
+    trustProxy: options.trustProxy,
+    // As `serve` does: the IP database the package ships.
+    countryOfIp: loadCountryOfIp(),
     horizonSeconds,
     clock: () => clock.now,
   });

@@ -250,10 +250,61 @@ describe('parseRecords: explicit session values', () => {
     ['free-form os cut to 64', { os: `  ${'o'.repeat(80)}` }, { os: 'o'.repeat(64) }],
     ['blank values → Unknown (absent)', { source: ' ', browser: '', os: '\t', device: '  ' }, {}],
     ['explicit unknown → absent', { browser: 'unknown', source: 'UNKNOWN' }, {}],
+    [
+      'page: a path kept, its query and fragment left out',
+      { page: ' /shop/Shoes?id=9#top ' },
+      { page: '/shop/Shoes' },
+    ],
+    ['page: a screen name kept as sent', { page: 'Checkout? Step 2' }, { page: 'Checkout? Step 2' }],
+    ['page: a full URL gives its path', { page: 'https://shop.example:8443/a/b?q=1' }, { page: '/a/b' }],
+    ['page: a URL without a path is /', { page: 'https://shop.example?x' }, { page: '/' }],
+    ['page: cut to 128', { page: `/${'p'.repeat(200)}` }, { page: `/${'p'.repeat(127)}` }],
+    ['page: from the url when absent', { url: 'https://shop.example/cart?utm_source=x' }, { page: '/cart' }],
+    ['page: explicit wins over url', { page: 'Home', url: 'https://shop.example/cart' }, { page: 'Home' }],
+    ['page: explicit unknown leaves it to the url', { page: 'unknown', url: 'https://x/y' }, { page: '/y' }],
+    ['page: explicit other → Other', { page: 'OTHER' }, { page: 'Other' }],
+    ['country: a code, any case', { country: ' in ' }, { country: 'IN' }],
+    ['country: XK kept', { country: 'xk' }, { country: 'XK' }],
+    ['country: not an assigned code → Unknown (absent)', { country: 'ZZ' }, {}],
+    ['country: a name → Unknown (absent)', { country: 'India' }, {}],
+    ['app_version kept as sent, trimmed', { app_version: ' 5.2.0-beta ' }, { appVersion: '5.2.0-beta' }],
+    ['app_version cut to 64', { app_version: 'v'.repeat(70) }, { appVersion: 'v'.repeat(64) }],
   ])('%s', (_name, session, expected) => {
     const result = parseRecords([event({ session })], R);
     expect(result.unprocessed).toEqual([]);
     expect(result.activities).toEqual([{ user: 'u1', ts: R, ...expected }]);
+  });
+});
+
+describe('parseRecords: country of session.ip', () => {
+  const countryOfIp = vi.fn((ip: string) => (ip === '203.0.113.9' ? 'AU' : undefined));
+
+  it('looks up the address when no country is given', () => {
+    const result = parseRecords([event({ session: { ip: '203.0.113.9' } })], R, { countryOfIp });
+    expect(result.activities).toEqual([{ user: 'u1', ts: R, country: 'AU' }]);
+  });
+
+  it('an explicit country wins; an unusable one leaves it to the address', () => {
+    countryOfIp.mockClear();
+    const result = parseRecords(
+      [
+        event({ session: { ip: '203.0.113.9', country: 'nz' } }),
+        event({ session: { ip: '203.0.113.9', country: 'Atlantis' } }),
+        event({ session: { ip: '198.51.100.1' } }),
+      ],
+      R,
+      { countryOfIp },
+    );
+    expect(result.activities.map((a) => a.country)).toEqual(['NZ', 'AU', undefined]);
+    expect(countryOfIp.mock.calls).toEqual([['203.0.113.9'], ['198.51.100.1']]);
+  });
+
+  it('refuses a session value that is not a string, as for the other fields', () => {
+    for (const session of [{ ip: 7 }, { page: ['/'] }, { country: {} }, { app_version: 5 }]) {
+      const result = parseRecords([event({ session })], R, { countryOfIp });
+      expect(result.unprocessed.map((f) => f.code)).toEqual([512]);
+      expect(result.activities).toEqual([]);
+    }
   });
 });
 
@@ -273,7 +324,8 @@ describe('parseRecords: deriveSession hook', () => {
     expect(deriveSession).toHaveBeenCalledTimes(1);
     expect(deriveSession).toHaveBeenCalledWith({ ua: 'UA', referrer: 'https://t.co/', url: 'https://x/' });
     expect(result.activities).toEqual([
-      { user: 'u1', ts: R, sessionSource: 'Push', browser: 'Safari', os: 'iOS', device: 'Mobile' },
+      // The page is the URL's path.
+      { user: 'u1', ts: R, sessionSource: 'Push', browser: 'Safari', os: 'iOS', device: 'Mobile', page: '/' },
     ]);
   });
 

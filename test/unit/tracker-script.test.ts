@@ -142,6 +142,9 @@ function startBrowser(options: BrowserOptions = {}): Browser {
     get search() {
       return new URL(this.href).search;
     },
+    get pathname() {
+      return new URL(this.href).pathname;
+    },
   };
   const navigateTo = (url: unknown): void => {
     if (url !== undefined && url !== null) location.href = new URL(String(url), location.href).href;
@@ -296,6 +299,7 @@ describe('on load', () => {
         user,
         url: PAGE,
         referrer: 'https://www.google.com/',
+        page: new URL(PAGE).pathname,
         kind: 'pageview',
       }),
     );
@@ -380,6 +384,8 @@ describe('single-page navigation', () => {
       ['pageview', PAGE, GOOGLE],
       ['pageview', PAGE, GOOGLE],
     ]);
+    // Each with the path of the page shown, never its query.
+    expect(browser.hits.map((hit) => hit.body.page)).toEqual(['/products', '/b', '/c']);
   });
 
   it('dedupes by the current URL, not by the landing page', () => {

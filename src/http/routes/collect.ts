@@ -81,7 +81,7 @@ export const collectRoute: Route = {
     },
   },
   schemas: () => ({ CollectHit: hitSchema }),
-  register(app, { store, accounts, region, hitRateLimit, clock }) {
+  register(app, { store, accounts, region, hitRateLimit, clock, countryOfIp }) {
     app.register(async (scope) => {
       // Hits have their own content types, and their own refusal of the others.
       scope.removeAllContentTypeParsers();
@@ -117,7 +117,12 @@ export const collectRoute: Route = {
         if (account.region !== region) throw new ApiError('wrongRegion', { region: account.region });
         if (!hitRateLimit.take(account.id)) throw new ApiError('tooManyHits', {}, { 'retry-after': '1' });
         const at = clock();
-        const { activity, bot } = activityOfHit(hit, request.headers['user-agent'], at);
+        const { activity, bot } = activityOfHit(
+          hit,
+          request.headers['user-agent'],
+          at,
+          countryOfIp?.(request.ip),
+        );
         await store.record(bot ? botLaneOf(account.id) : account.id, [activity], at);
         return reply.code(202).send();
       });

@@ -8,7 +8,7 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { MAX_TOP, topOfResult } from '../../model/split-top.js';
-import { DIMENSIONS } from '../../protocol/dimensions.js';
+import { CLEVERTAP_DIMENSIONS, DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
 import type { Store } from '../../store/store.js';
 import { JSON_UTF8 } from '../error-envelope.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse } from '../operation-docs.js';
@@ -35,6 +35,21 @@ export interface NowAsk {
   readonly asOf: boolean;
 }
 
+/** Whether a split is one of activenow's, not CleverTap's: asking for one makes the answer extended. */
+function isExtensionSplit(dimension: Dimension): boolean {
+  return !(CLEVERTAP_DIMENSIONS as readonly Dimension[]).includes(dimension);
+}
+
+const SPLIT_DESCRIPTIONS: Record<Dimension, string> = {
+  session_source: 'Split active users by the source of their session.',
+  browser: 'Split active users by browser.',
+  os: 'Split active users by operating system.',
+  device: 'Split active users by device type.',
+  page: 'activenow extension: split active users by the page path or screen of their latest activity.',
+  country: 'activenow extension: split active users by country (ISO 3166-1 alpha-2 code).',
+  app_version: 'activenow extension: split active users by the app version of their latest activity.',
+};
+
 /**
  * The `/1/now.json` body. `window` is bounded by the server's retention horizon, so the schema is
  * made per horizon; each issue's message is the reason the 400 gives.
@@ -45,7 +60,7 @@ export function nowRequestSchema(horizonSeconds: number) {
   const splits = Object.fromEntries(
     DIMENSIONS.map((dimension) => [
       dimension,
-      booleanParameter.optional().meta({ description: `Split active users by ${dimension}.` }),
+      booleanParameter.optional().meta({ description: SPLIT_DESCRIPTIONS[dimension] }),
     ]),
   ) as Record<(typeof DIMENSIONS)[number], z.ZodOptional<z.ZodBoolean>>;
   return z
@@ -84,8 +99,8 @@ const requestSchemas = new Map<number, ReturnType<typeof nowRequestSchema>>();
 
 /**
  * The `/1/now.json` body as a request: `{}` or no body for the count alone; booleans `user_type`,
- * `session_source`, `browser`, `os`, `device`; extensions `window`, `timeline`, `top` and `bots`. Any other
- * key, or a value of the wrong type, is refused, naming the key.
+ * `session_source`, `browser`, `os`, `device`; extensions `page`, `country`, `app_version`, `window`,
+ * `timeline`, `top` and `bots`. Any other key, or a value of the wrong type, is refused, naming the key.
  */
 export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
   let schema = requestSchemas.get(horizonSeconds);
@@ -94,11 +109,12 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
     requestSchemas.set(horizonSeconds, schema);
   }
   const fields = parseBody(schema, body);
+  const splits = DIMENSIONS.filter((dimension) => fields[dimension] === true);
   return {
     query: {
       window: fields.window ?? DEFAULT_WINDOW_SECONDS,
       userType: fields.user_type === true,
-      splits: DIMENSIONS.filter((dimension) => fields[dimension] === true),
+      splits,
       timeline: fields.timeline === true,
     },
     top: fields.top,
@@ -107,7 +123,8 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
       fields.window !== undefined ||
       fields.timeline === true ||
       fields.top !== undefined ||
-      fields.bots === true,
+      fields.bots === true ||
+      splits.some(isExtensionSplit),
   };
 }
 

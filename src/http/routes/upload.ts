@@ -98,7 +98,8 @@ export const uploadRoute: Route = {
     UploadResponse: uploadResponseSchema,
     RecordFailure: recordFailureSchema,
   }),
-  register(app, { guard, store, clock, metrics }) {
+  register(app, { guard, store, clock, metrics, countryOfIp }) {
+    const parseOptions: ParseRecordsOptions = { deriveSession, countryOfIp };
     app.register(async (scope) => {
       // The body stays bytes here: the fast path reads them without JSON.parse.
       registerJsonBodyBytes(scope);
@@ -106,7 +107,7 @@ export const uploadRoute: Route = {
         const bytes = request.body as Buffer | undefined;
         const at = clock();
         const fast =
-          bytes === undefined ? undefined : await parseUploadFastInSlices(bytes, at, PARSE_OPTIONS);
+          bytes === undefined ? undefined : await parseUploadFastInSlices(bytes, at, parseOptions);
         // Else the reference path, whose errors come in its order: the body's, dryRun's, the records'.
         let body: unknown;
         if (fast === undefined && bytes !== undefined) {
@@ -120,7 +121,7 @@ export const uploadRoute: Route = {
         }
         const dryRun = parseDryRun(request.query);
         const { activities, bots, processed, unprocessed } =
-          fast ?? parseRecords(recordsOf(body), at, PARSE_OPTIONS);
+          fast ?? parseRecords(recordsOf(body), at, parseOptions);
         if (!dryRun) {
           const account = accountOf(request);
           await Promise.all([
@@ -134,8 +135,6 @@ export const uploadRoute: Route = {
     });
   },
 };
-
-const PARSE_OPTIONS: ParseRecordsOptions = { deriveSession };
 
 /** The request-level checks of the reference path, on the parsed body: its records. */
 export function recordsOf(body: unknown): readonly unknown[] {
