@@ -143,8 +143,7 @@ const clientSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
   account: z.string().min(1, 'required'),
   passcode: z.string().min(1, 'required'),
-  split: commaList.pipe(z.array(z.enum(splitNames)))
-    .default([]),
+  split: commaList.pipe(z.array(z.enum(splitNames))).default([]),
   top: positiveInt(MAX_TOP).optional(),
   json: z.stringbool().or(z.boolean()).default(false),
 });

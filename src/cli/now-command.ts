@@ -11,7 +11,10 @@ export function registerNowCommand(program: Command): void {
     .option('--url <url>', 'server base URL (default http://127.0.0.1:8080)')
     .option('--account <id>', 'account id')
     .option('--passcode <passcode>', 'account passcode')
-    .option('--split <names>', 'comma-separated: user_type,session_source,browser,os,device,page,country,app_version,timeline,bots')
+    .option(
+      '--split <names>',
+      'comma-separated: user_type,session_source,browser,os,device,page,country,app_version,timeline,bots',
+    )
     .option('--top <n>', 'keep the n values with the most users in each split (the others count as Other)')
     .option('--json', 'print the JSON response')
     .action(async (flags: Record<string, unknown>) => {

@@ -74,7 +74,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: options.maxBodyBytes,
-    trustProxy: options.trustProxy !== undefined && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
+    trustProxy:
+      options.trustProxy !== undefined && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     exposeHeadRoutes: false,
     // Fastify's own 503 while closing is not the envelope: the first hook below answers it.
     return503OnClosing: false,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_VALUE_LENGTH } from '../model/dimensions.js';
+import { MAX_PAGE_LENGTH, MAX_VALUE_LENGTH } from '../model/dimensions.js';
 import { KEY_FIELDS, MAX_FUTURE_SECONDS, MAX_USER_KEY_LENGTH } from './clevertap-records.js';
 
 /**
@@ -42,12 +42,23 @@ const recordFields = {
       browser: sessionText,
       os: sessionText,
       device: sessionText,
+      page: sessionText.meta({
+        description: `Page path or screen name; a URL gives its path, a path or URL loses its query and fragment; cut to ${MAX_PAGE_LENGTH} characters. Absent: the path of url.`,
+      }),
+      country: sessionText.meta({
+        description:
+          'ISO 3166-1 alpha-2 code, any case; anything else is Unknown. Absent: the country of ip.',
+      }),
+      app_version: sessionText,
       ua: sessionText,
       referrer: sessionText,
       url: sessionText,
+      ip: sessionText.meta({
+        description: "The client's IP address, looked up for country and not stored.",
+      }),
     }),
   ).meta({
-    description: `activenow extension. Explicit values (source, browser, os, device; trimmed, cut to ${MAX_VALUE_LENGTH} characters) win over those derived from ua, referrer and url.`,
+    description: `activenow extension. Explicit values (source, browser, os, device, app_version; trimmed, cut to ${MAX_VALUE_LENGTH} characters) win over those derived from ua, referrer and url.`,
   }),
 };
 

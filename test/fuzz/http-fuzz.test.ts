@@ -55,6 +55,7 @@ const RUNS_PER_ACCOUNTS = 40;
 const HORIZON = 1800;
 
 const FULL: NowQuery = { window: HORIZON, userType: true, splits: DIMENSIONS, timeline: false };
+const ALL_SPLITS = Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, true]));
 
 let server: TestServer;
 let foreign: AccountCredentials;
@@ -272,7 +273,14 @@ function nowQueryOf(spec: RequestSpec): NowQuery | undefined {
 function asksExtension(spec: RequestSpec): boolean {
   if (spec.body.kind !== 'now' || spec.body.body.kind !== 'valid') return false;
   const { window, flags, top } = spec.body.body;
-  return window !== undefined || flags.timeline === true || top !== undefined;
+  return (
+    window !== undefined ||
+    flags.timeline === true ||
+    top !== undefined ||
+    flags.page === true ||
+    flags.country === true ||
+    flags.app_version === true
+  );
 }
 
 /** After a run: the server answers, and its counts are the oracle's for every split. */
@@ -284,14 +292,8 @@ async function checkState(ctx: WireContext): Promise<string[]> {
     problems.push(`/healthz answered ${health.status} ${healthText}`);
   for (const who of ['A', 'B'] as const) {
     for (const [query, body] of [
-      [
-        STREAM_QUERY,
-        { user_type: true, session_source: true, browser: true, os: true, device: true, timeline: true },
-      ],
-      [
-        FULL,
-        { user_type: true, session_source: true, browser: true, os: true, device: true, window: HORIZON },
-      ],
+      [STREAM_QUERY, { ...ALL_SPLITS, user_type: true, timeline: true }],
+      [FULL, { ...ALL_SPLITS, user_type: true, window: HORIZON }],
     ] as const) {
       const response = await fetch(`${server.url}/1/now.json`, {
         method: 'POST',

@@ -179,6 +179,48 @@ describe('POST /1/collect', () => {
   });
 });
 
+describe('POST /1/collect: page and country', () => {
+  /** A hit from `forwardedFor` as X-Forwarded-For says, on page `page`. */
+  function hitVia(s: TestServer, user: string, page: string, forwardedFor: string) {
+    const body = { account: s.account.id, token: s.account.token, user, kind: 'pageview', page };
+    return post(`${s.url}/1/collect`, body, {
+      'Content-Type': 'text/plain',
+      'User-Agent': CHROME_LINUX,
+      'X-Forwarded-For': forwardedFor,
+    });
+  }
+
+  async function pagesAndCountries(s: TestServer): Promise<unknown> {
+    const answer = await post(`${s.url}/1/now.json`, { page: true, country: true }, credentials(s.account));
+    expect(answer.status).toBe(200);
+    const { page, country } = answer.body as Record<string, unknown>;
+    return { page, country };
+  }
+
+  it('counts each visitor under the path of the page shown, and its country from a trusted proxy', async () => {
+    const s = await startTestServer({ trustProxy: ['127.0.0.1'] });
+    server = s;
+    expect((await hitVia(s, 'v1', '/pricing?plan=pro', '8.8.8.8')).status).toBe(202);
+    expect((await hitVia(s, 'v2', '/pricing', '133.1.1.1')).status).toBe(202);
+    // The rightmost address that is not a trusted proxy is the client.
+    expect((await hitVia(s, 'v3', '/docs', '133.1.1.1, 8.8.8.8')).status).toBe(202);
+    // v1 moves on: counted once, under its latest page.
+    expect((await hitVia(s, 'v1', '/checkout', '8.8.8.8')).status).toBe(202);
+    expect(await pagesAndCountries(s)).toEqual({
+      page: { '/checkout': 1, '/docs': 1, '/pricing': 1 },
+      country: { US: 2, JP: 1 },
+    });
+  });
+
+  it('without --trust-proxy the socket is the client: X-Forwarded-For is not believed', async () => {
+    const s = await startTestServer();
+    server = s;
+    expect((await hitVia(s, 'v1', '/', '8.8.8.8')).status).toBe(202);
+    // The peer is 127.0.0.1, which no country holds.
+    expect(await pagesAndCountries(s)).toEqual({ page: { '/': 1 }, country: { Unknown: 1 } });
+  });
+});
+
 describe('POST /1/upload with session.ua, referrer and url', () => {
   it('derives the values a record does not state, and drops bots', async () => {
     const s = await startTestServer();

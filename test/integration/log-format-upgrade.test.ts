@@ -100,7 +100,9 @@ describe('a log of format 1 and 2 records', () => {
     await upgraded.close();
     const versions = payloadVersions(file);
     // Old rows are kept as written, or rewritten in the current format.
-    versions.slice(0, old.length).forEach((v, k) => expect([k < old.length / 2 ? 1 : 2, 3]).toContain(v));
+    for (const [k, v] of versions.slice(0, old.length).entries()) {
+      expect([k < old.length / 2 ? 1 : 2, 3]).toContain(v);
+    }
     expect(versions.slice(old.length)).toEqual(later.map(() => 3));
 
     const reopened = new EmbeddedStore({

@@ -3,19 +3,27 @@ import type { NowResult, Split } from '../../src/model/now-query.js';
 
 /** The CleverTap-shaped body an oracle's answer should be rendered as, built independently. */
 export function expectedBody(result: NowResult): Record<string, unknown> {
-  const body: Record<string, unknown> = { status: 'success', count: result.count };
-  if (result.userType) body.user_type = { new: result.userType.new, returning: result.userType.returning };
-  for (const [dimension, split] of Object.entries(result.splits))
-    body[dimension] = Object.fromEntries(split ?? []);
-  if (result.newSplits) {
-    body.new = Object.fromEntries(
-      Object.entries(result.newSplits).map(([dimension, split]) => [
-        dimension,
-        Object.fromEntries(split ?? []),
-      ]),
-    );
-  }
-  return body;
+  return JSON.parse(expectedBodyText(result));
+}
+
+/**
+ * The body as the text the server should send, then `tail`'s keys in their order. Written by
+ * hand: JSON.stringify of an object would put a value such as app_version's "6" (an integer-like
+ * key) before the others, whatever its rank.
+ */
+export function expectedBodyText(result: NowResult, tail: Record<string, unknown> = {}): string {
+  const splitText = (split: Split | undefined) =>
+    `{${(split ?? []).map(([value, users]) => `${JSON.stringify(value)}:${users}`).join(',')}}`;
+  const splitsText = (splits: NowResult['splits']) =>
+    Object.entries(splits).map(([dimension, split]) => `${JSON.stringify(dimension)}:${splitText(split)}`);
+  const parts = [`"status":"success"`, `"count":${result.count}`];
+  if (result.userType)
+    parts.push(`"user_type":{"new":${result.userType.new},"returning":${result.userType.returning}}`);
+  parts.push(...splitsText(result.splits));
+  if (result.newSplits) parts.push(`"new":{${splitsText(result.newSplits).join(',')}}`);
+  for (const [key, value] of Object.entries(tail))
+    if (value !== undefined) parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  return `{${parts.join(',')}}`;
 }
 
 /** Response order, written out: users descending, then value ascending. */

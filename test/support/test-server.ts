@@ -7,8 +7,8 @@ import { ActivityDatabase } from '../../src/backends/embedded/activity-database.
 import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
 import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
 import { type AppOptions, buildApp } from '../../src/http/app.js';
-import { loadCountryOfIp } from '../../src/ingest/country-of-ip.js';
 import type { NowStreamOptions } from '../../src/http/now-stream-hub.js';
+import { loadCountryOfIp } from '../../src/ingest/country-of-ip.js';
 
 export interface TestServer {
   readonly app: FastifyInstance;

@@ -11,6 +11,7 @@ import {
   RECORD_FIELDS,
   SESSION_FIELDS,
 } from '../../src/ingest/clevertap-records.js';
+import { loadCountryOfIp } from '../../src/ingest/country-of-ip.js';
 import { deriveSession } from '../../src/ingest/derive-session.js';
 import {
   parseUploadFast,
@@ -30,7 +31,7 @@ import { MAX_RECORDS_PER_UPLOAD } from '../../src/protocol/upload-limits.js';
  */
 
 const R = 1_764_145_200;
-const OPTIONS = { deriveSession };
+const OPTIONS = { deriveSession, countryOfIp: loadCountryOfIp() };
 
 type Outcome = { readonly upload: ParsedUpload } | { readonly error: { kind: string; message: string } };
 
@@ -262,6 +263,9 @@ const SESSION_VALUES = [
   ' ',
   'o'.repeat(80),
 ];
+const PAGES = ['/cart', 'https://shop.example/a?b=1#c', 'Home Screen', '/x?', ' ', 'p'.repeat(140)];
+const COUNTRIES = ['IN', 'us', ' de ', 'ZZ', 'India', ''];
+const ADDRESSES = ['8.8.8.8', '::ffff:8.8.8.8', '2001:4860:4860::8888', '10.0.0.1', 'not an ip'];
 
 /** A field's values: those its rule accepts, and those it refuses. */
 interface FieldValues {
@@ -299,6 +303,10 @@ const sessionMember = (pick: (values: FieldValues) => fc.Arbitrary<string>) =>
     fc.tuple(stringOf(fc.constant('ua')), pick(sessionText(USER_AGENTS))),
     fc.tuple(stringOf(fc.constant('referrer')), pick(sessionText(REFERRERS))),
     fc.tuple(stringOf(fc.constant('url')), pick(sessionText(URLS))),
+    fc.tuple(stringOf(fc.constant('page')), pick(sessionText(PAGES))),
+    fc.tuple(stringOf(fc.constant('country')), pick(sessionText(COUNTRIES))),
+    fc.tuple(stringOf(fc.constant('app_version')), pick(sessionText(SESSION_VALUES))),
+    fc.tuple(stringOf(fc.constant('ip')), pick(sessionText(ADDRESSES))),
     fc.tuple(stringOf(ordinaryKey), jsonValue(1)),
   );
 

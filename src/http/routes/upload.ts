@@ -106,8 +106,7 @@ export const uploadRoute: Route = {
       scope.post(PATH, { onRequest: guard }, async (request, reply) => {
         const bytes = request.body as Buffer | undefined;
         const at = clock();
-        const fast =
-          bytes === undefined ? undefined : await parseUploadFastInSlices(bytes, at, parseOptions);
+        const fast = bytes === undefined ? undefined : await parseUploadFastInSlices(bytes, at, parseOptions);
         // Else the reference path, whose errors come in its order: the body's, dryRun's, the records'.
         let body: unknown;
         if (fast === undefined && bytes !== undefined) {

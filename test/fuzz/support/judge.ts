@@ -2,7 +2,7 @@ import type { Activity } from '../../../src/model/activity.js';
 import type { NowQuery, NowResult } from '../../../src/model/now-query.js';
 import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
 import { API_ERRORS } from '../../../src/protocol/error-catalogue.js';
-import { expectedBody } from '../../support/expected-body.js';
+import { expectedBodyText } from '../../support/expected-body.js';
 import {
   type EventSpec,
   HIT_AGENTS,
@@ -49,11 +49,7 @@ export const STREAM_QUERY: NowQuery = { window: 300, userType: true, splits: DIM
  * time) when the request used an extension.
  */
 export function renderExpected(result: NowResult, asOf?: number, bots?: number): string {
-  const body = expectedBody(result);
-  if (result.timeline !== undefined) body.timeline = result.timeline;
-  if (bots !== undefined) body.bots = bots;
-  if (asOf !== undefined) body.as_of = asOf;
-  return JSON.stringify(body);
+  return expectedBodyText(result, { timeline: result.timeline, bots, as_of: asOf });
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
@@ -102,6 +98,9 @@ export function activityOfEvent(event: EventSpec, now: number): Activity {
     browser: event.browser,
     os: event.os,
     device: event.device,
+    page: event.page,
+    country: event.country,
+    appVersion: event.appVersion,
   };
 }
 
@@ -118,6 +117,8 @@ export function activityOfHit(hit: HitSpec, now: number): { activity: Activity; 
       browser: dims.browser,
       os: dims.os,
       device: dims.device,
+      // Hits come from 127.0.0.1, which no country holds.
+      page: hit.path,
     },
     bot: false,
   };

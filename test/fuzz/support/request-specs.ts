@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { SESSION_FIELDS } from '../../../src/ingest/clevertap-records.js';
+import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
 
 /**
  * Symbolic descriptions of fuzzed HTTP requests. They name accounts, users and mutations rather
@@ -27,6 +29,10 @@ const SOURCES = ['Direct', 'Organic Search', 'Push', 'Email', 'Deep Link'] as co
 const BROWSERS = ['Chrome', 'Safari', 'Firefox', 'App', 'Brave'] as const;
 const OSES = ['Android', 'iOS', 'Windows', 'Linux', 'HarmonyOS'] as const;
 const DEVICES = ['Mobile', 'Desktop', 'Tablet', 'TV'] as const;
+/** Pages as sent, all already normalized, so each is the value the server keeps. */
+export const PAGES = ['/', '/pricing', '/docs/start', 'Home Screen', 'Other'] as const;
+const COUNTRIES = ['IN', 'US', 'DE', 'BR'] as const;
+const APP_VERSIONS = ['5.2.0', '5.3.0-beta', '6'] as const;
 
 // ------------------------------------------------------------------------------------------ routes
 
@@ -240,6 +246,9 @@ export interface EventSpec {
   readonly browser: string | undefined;
   readonly os: string | undefined;
   readonly device: string | undefined;
+  readonly page: string | undefined;
+  readonly country: string | undefined;
+  readonly appVersion: string | undefined;
 }
 
 const optionalOf = (values: readonly string[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
@@ -266,6 +275,9 @@ export const eventSpecArb: fc.Arbitrary<EventSpec> = fc.record({
   browser: optionalOf(BROWSERS),
   os: optionalOf(OSES),
   device: optionalOf(DEVICES),
+  page: optionalOf(PAGES),
+  country: optionalOf(COUNTRIES),
+  appVersion: optionalOf(APP_VERSIONS),
 });
 
 /** Breaks exactly one rule of a valid event record; `code` is the record error it must get. */
@@ -352,7 +364,7 @@ const mutationArb: fc.Arbitrary<RecordMutation> = fc.oneof(
   fc.record({ kind: fc.constant('session' as const), value: fc.constantFrom<Json>('Push', [], 5, true, '') }),
   fc.record({
     kind: fc.constant('session-field' as const),
-    field: fc.constantFrom('source', 'browser', 'os', 'device', 'ua', 'referrer', 'url'),
+    field: fc.constantFrom(...SESSION_FIELDS),
     value: fc.constantFrom<Json>(5, {}, [], true, ['Chrome']),
   }),
 );
@@ -424,14 +436,14 @@ export type NowBodySpec =
   | { readonly kind: 'unknown-key'; readonly key: string }
   | { readonly kind: 'mistyped'; readonly key: string; readonly value: Json };
 
-const NOW_FLAGS = ['user_type', 'session_source', 'browser', 'os', 'device', 'timeline'] as const;
+const NOW_FLAGS = ['user_type', ...DIMENSIONS, 'timeline'] as const;
 
 const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('valid' as const),
-      flags: fc.dictionary(fc.constantFrom(...NOW_FLAGS), fc.boolean(), { maxKeys: 6 }),
+      flags: fc.dictionary(fc.constantFrom(...NOW_FLAGS), fc.boolean(), { maxKeys: 9 }),
       window: fc.option(fc.oneof(fc.constantFrom(60, 300, 1800), fc.integer({ min: 60, max: 1800 })), {
         nil: undefined,
       }),
@@ -506,6 +518,8 @@ export interface HitSpec {
   readonly user: number;
   readonly kind: 'pageview' | 'heartbeat';
   readonly page: number;
+  /** The page shown (`page` above is the landing page and referrer); undefined: not sent. */
+  readonly path: string | undefined;
   readonly agent: number;
   readonly mutation: HitMutation | undefined;
 }
@@ -515,6 +529,7 @@ const hitArb: fc.Arbitrary<HitSpec> = fc.record({
   user: fc.nat({ max: USERS.length - 1 }),
   kind: fc.constantFrom('pageview' as const, 'heartbeat' as const),
   page: fc.nat({ max: HIT_PAGES.length - 1 }),
+  path: optionalOf(PAGES),
   agent: fc.nat({ max: HIT_AGENTS.length - 1 }),
   mutation: fc.option(
     fc.constantFrom<HitMutation>(

@@ -86,6 +86,9 @@ export function eventRecord(event: EventSpec, now: number): Record<string, Json>
   if (event.browser !== undefined) session.browser = event.browser;
   if (event.os !== undefined) session.os = event.os;
   if (event.device !== undefined) session.device = event.device;
+  if (event.page !== undefined) session.page = event.page;
+  if (event.country !== undefined) session.country = event.country;
+  if (event.appVersion !== undefined) session.app_version = event.appVersion;
   if (Object.keys(session).length > 0) record.session = session;
   return record;
 }
@@ -198,6 +201,7 @@ export function hitJson(hit: HitSpec, ctx: WireContext): Json {
   };
   if (page.url !== undefined) body.url = page.url;
   if (page.referrer !== undefined) body.referrer = page.referrer;
+  if (hit.path !== undefined) body.page = hit.path;
   switch (hit.mutation) {
     case undefined:
       break;
