@@ -6,12 +6,12 @@ import type { FirstSeenRegistry } from '../src/engine/first-seen-registry.js';
 import { InMemoryFirstSeenRegistry } from '../src/engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../src/model/activity.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
-import { DIMENSIONS } from '../src/protocol/dimensions.js';
+import { CLEVERTAP_DIMENSIONS, DIMENSIONS } from '../src/protocol/dimensions.js';
 import { NaiveLastSeen } from './naive-last-seen.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { markdownTable, mergeResults, writeResultsSection } from './support/results.js';
 import { TARGETS } from './support/targets.js';
-import { type MutableActivity, T0, Workload } from './support/workload.js';
+import { type MutableActivity, PAGE_COUNT, T0, Workload } from './support/workload.js';
 
 const COMMAND = 'npm run bench:engine';
 const NODE_COMMAND = 'node --expose-gc --max-old-space-size=4096 --import tsx bench/engine.ts';
@@ -61,6 +61,11 @@ let workload: Workload;
 const endNow = () => workload.batchNow(workload.batches - 1);
 
 const QUERY: NowQuery = { window: WINDOW, userType: true, splits: [...DIMENSIONS], timeline: false };
+const CLEVERTAP_QUERY: NowQuery = { ...QUERY, splits: [...CLEVERTAP_DIMENSIONS] };
+const PAGE_QUERY: NowQuery = { window: WINDOW, userType: false, splits: ['page'], timeline: false };
+/** The value cap of the seven-dimension runs: every one of the PAGE_COUNT pages keeps its name. */
+const PAGE_VALUE_CAP = 1024;
+const fmtRate = (n: number) => Math.round(n).toLocaleString('en');
 
 async function settledHeap(): Promise<number> {
   for (let i = 0; i < 3; i++) {
@@ -82,36 +87,48 @@ interface Ingest {
   readonly fillSeconds: number;
 }
 
+/** A sink and the batch objects it is fed; `activenow`: with page, country and app_version. */
+interface Feed {
+  readonly sink: Sink;
+  readonly batch: MutableActivity[];
+  readonly activenow?: boolean;
+}
+
 /**
- * Feeds every activity to each of `sinks` in batches of BATCH, `now` = the batch's time; with several
+ * Feeds every activity to each sink in batches of BATCH, `now` = the batch's time; with several
  * sinks, each batch goes to all of them in turn (the first one rotating), so that noise from other
  * processes falls on all alike. Each batch's objects are filled from the pre-generated arrays before
  * the record() calls, outside the timed part; user ids are new strings for each batch (as a request
  * parser makes them) unless `pooledIds` are given (then the same string object for every activity of
- * a user); value strings come from the pools.
+ * a user); value strings come from the pools. Feeds sharing one batch share its filling.
  */
-function ingest(sinks: readonly Sink[], batch: MutableActivity[], pooledIds?: readonly string[]): Ingest {
-  const recorded = sinks.map(() => 0n);
+function ingest(feeds: readonly Feed[], pooledIds?: readonly string[]): Ingest {
+  const recorded = feeds.map(() => 0n);
   let filling = 0n;
+  const batches = [...new Set(feeds.map((feed) => feed.batch))];
   for (let b = 0; b < workload.batches; b++) {
     const now = workload.batchNow(b);
     const fillStart = process.hrtime.bigint();
-    workload.fillBatch(b, batch, pooledIds);
+    for (const batch of batches) {
+      const activenow = feeds.find((feed) => feed.batch === batch)?.activenow === true;
+      workload.fillBatch(b, batch, pooledIds, activenow);
+    }
     filling += process.hrtime.bigint() - fillStart;
-    for (let j = 0; j < sinks.length; j++) {
-      const which = (b + j) % sinks.length;
+    for (let j = 0; j < feeds.length; j++) {
+      const which = (b + j) % feeds.length;
       const t = process.hrtime.bigint();
-      sinks[which].record(batch, now);
+      feeds[which].sink.record(feeds[which].batch, now);
       recorded[which] += process.hrtime.bigint() - t;
     }
   }
-  for (const activity of batch) activity.user = '';
+  for (const batch of batches) for (const activity of batch) activity.user = '';
   return { recordSeconds: recorded.map((ns) => Number(ns) / 1e9), fillSeconds: Number(filling) / 1e9 };
 }
 
 interface Latency {
   readonly p50: number;
   readonly p99: number;
+  readonly p999: number;
   readonly max: number;
   readonly n: number;
 }
@@ -119,19 +136,19 @@ interface Latency {
 let checksum = 0;
 
 /** Runs `n` queries; `now` moves 1 s forward every `advanceEvery` queries (0: never). */
-function queries(sink: Sink, n: number, now: number, advanceEvery: number): Latency {
+function queries(sink: Sink, n: number, now: number, advanceEvery: number, query = QUERY): Latency {
   const micros = new Float64Array(n);
   let at = now;
   for (let i = 0; i < n; i++) {
     if (advanceEvery > 0 && i > 0 && i % advanceEvery === 0) at++;
     const t = process.hrtime.bigint();
-    const result = sink.query(QUERY, at);
+    const result = sink.query(query, at);
     micros[i] = Number(process.hrtime.bigint() - t) / 1000;
     checksum += result.count;
   }
   micros.sort();
   const rank = (p: number) => micros[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
-  return { p50: rank(0.5), p99: rank(0.99), max: micros[n - 1], n };
+  return { p50: rank(0.5), p99: rank(0.99), p999: rank(0.999), max: micros[n - 1], n };
 }
 
 function seedRegistry(seed: (user: string, ts: number) => void): void {
@@ -169,7 +186,10 @@ async function main(): Promise<void> {
   let engine: ActiveUsersEngine | undefined = new ActiveUsersEngine({ registry });
   let naive: NaiveLastSeen | undefined = new NaiveLastSeen();
   seedRegistry((user, ts) => naive?.seedFirstSeen(user, ts));
-  const together = ingest([engine, naive], batch);
+  const together = ingest([
+    { sink: engine, batch },
+    { sink: naive, batch },
+  ]);
   const [engineSeconds, naiveSeconds] = together.recordSeconds;
   log(`ingest: engine ${engineSeconds.toFixed(2)} s, naive ${naiveSeconds.toFixed(2)} s in record()`);
   const engineAnswer = engine.query(QUERY, endNow());
@@ -194,7 +214,7 @@ async function main(): Promise<void> {
   registry = new InMemoryFirstSeenRegistry();
   seedRegistry((user, ts) => registry?.observe(user, ts));
   engine = new ActiveUsersEngine({ registry });
-  const [pooledSeconds] = ingest([engine], batch, pooledIds).recordSeconds;
+  const [pooledSeconds] = ingest([{ sink: engine, batch }], pooledIds).recordSeconds;
   log(`engine ingest, pooled ids: ${pooledSeconds.toFixed(2)} s in record()`);
   engine = undefined;
   registry = undefined;
@@ -203,7 +223,7 @@ async function main(): Promise<void> {
   // 3. Heap of the engine alone: registry that stores nothing; fresh id strings retained are counted.
   const engineBase = await settledHeap();
   let bareEngine: ActiveUsersEngine | undefined = new ActiveUsersEngine({ registry: nullRegistry });
-  const [bareEngineSeconds] = ingest([bareEngine], batch).recordSeconds;
+  const [bareEngineSeconds] = ingest([{ sink: bareEngine, batch }]).recordSeconds;
   const bareEngineActive = bareEngine.query(QUERY, endNow()).count;
   const bareEngineTracked = bareEngine.trackedUsers;
   const engineBytes = (await settledHeap()) - engineBase;
@@ -214,7 +234,7 @@ async function main(): Promise<void> {
   // 4. Heap of the naive latest-seen Map alone (no first-seen Map), for the same comparison.
   const naiveBase = await settledHeap();
   let bareNaive: NaiveLastSeen | undefined = new NaiveLastSeen({ firstSeen: false });
-  const [bareNaiveSeconds] = ingest([bareNaive], batch).recordSeconds;
+  const [bareNaiveSeconds] = ingest([{ sink: bareNaive, batch }]).recordSeconds;
   const bareNaiveActive = bareNaive.query(QUERY, endNow()).count;
   const naiveBytes = (await settledHeap()) - naiveBase;
   checksum += bareNaive.size;
@@ -234,6 +254,40 @@ async function main(): Promise<void> {
   const idBytes = ((await settledHeap()) - idsBase) / USERS;
   checksum += ids.length + workload.data.user.length; // keeps the data alive through every measurement
   ids = undefined;
+
+  // 6. activenow's dimensions (issue 16): the same activities with page (PAGE_COUNT pages), country
+  // and app_version filled, against CleverTap's four alone, fed in turn to two engines whose value
+  // cap keeps every page; then queries of every split on the seven-dimension engine.
+  const sevenBatch = workload.newBatch();
+  const fourRegistry = new InMemoryFirstSeenRegistry();
+  const sevenRegistry = new InMemoryFirstSeenRegistry();
+  seedRegistry((user, ts) => {
+    fourRegistry.observe(user, ts);
+    sevenRegistry.observe(user, ts);
+  });
+  let fourEngine: ActiveUsersEngine | undefined = new ActiveUsersEngine({
+    registry: fourRegistry,
+    valueCap: PAGE_VALUE_CAP,
+  });
+  let sevenEngine: ActiveUsersEngine | undefined = new ActiveUsersEngine({
+    registry: sevenRegistry,
+    valueCap: PAGE_VALUE_CAP,
+  });
+  const [fourSeconds, sevenSeconds] = ingest([
+    { sink: fourEngine, batch },
+    { sink: sevenEngine, batch: sevenBatch, activenow: true },
+  ]).recordSeconds;
+  fourEngine = undefined;
+  const sevenAnswer = sevenEngine.query(QUERY, endNow());
+  const distinctPages = sevenAnswer.splits.page?.length ?? 0;
+  queries(sevenEngine, ENGINE_WARMUP_QUERIES, endNow(), 0);
+  const sevenQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0);
+  const clevertapQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, CLEVERTAP_QUERY);
+  const pageQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, PAGE_QUERY);
+  sevenEngine = undefined;
+  log(
+    `seven dimensions: ingest ${fmtRate(ACTIVITIES / sevenSeconds)}/s vs four ${fmtRate(ACTIVITIES / fourSeconds)}/s; query p99 ${sevenQuery.p99.toFixed(2)} µs (${distinctPages} pages)`,
+  );
 
   // ------------------------------------------------------------------------------------------
   // Report.
@@ -263,7 +317,7 @@ async function main(): Promise<void> {
       `${ratio(engineBpu / naiveBpu)} the bytes`,
     ],
     [
-      'Query p50, µs (4 splits + user_type + newSplits, 300 s)',
+      `Query p50, µs (${DIMENSIONS.length} splits + user_type + newSplits, 300 s)`,
       fmtUs(engineQuery.p50),
       fmtUs(naiveQuery.p50),
       `${ratio(naiveQuery.p50 / engineQuery.p50)} faster`,
@@ -318,6 +372,39 @@ async function main(): Promise<void> {
     `Queries: engine ${fmtInt(ENGINE_QUERIES)} timed (after ${fmtInt(ENGINE_WARMUP_QUERIES)} warm-up) at a fixed \`now\`, then ${fmtInt(ENGINE_QUERIES)} with \`now\` +1 s every 1000; naive ${NAIVE_QUERIES} (each scans every user). Timed one by one with process.hrtime.bigint(). Engine and naive answers at the end are ${identical ? 'identical' : 'DIFFERENT'}.`,
   ];
 
+  const sevenRate = ACTIVITIES / sevenSeconds;
+  const fourRate = ACTIVITIES / fourSeconds;
+  const latencyCells = (latency: Latency) =>
+    `${fmtUs(latency.p50)} / ${fmtUs(latency.p99)} / ${fmtUs(latency.p999)} / ${fmtUs(latency.max)}`;
+  const dimensionTable = markdownTable(
+    [
+      ['activenow dimensions (issue 16)', 'Measured', 'Target', 'Status'],
+      [
+        `Ingest, activities/s, seven dimensions (${distinctPages} pages) vs CleverTap's four, same run`,
+        `${fmtInt(sevenRate)} vs ${fmtInt(fourRate)} (${ratio(sevenRate / fourRate)})`,
+        '>= 0.75×',
+        sevenRate >= 0.75 * fourRate ? 'met' : 'NOT met',
+      ],
+      [
+        `Query, all ${DIMENSIONS.length} splits + user_type + new, µs p50 / p99 / p99.9 / max`,
+        latencyCells(sevenQuery),
+        `p99 <= ${TARGETS.engine.dimensionsQueryMicros}`,
+        sevenQuery.p99 <= TARGETS.engine.dimensionsQueryMicros ? 'met' : 'NOT met',
+      ],
+      [`Query, page split alone, µs p50 / p99 / p99.9 / max`, latencyCells(pageQuery), '', ''],
+      [
+        `Query, CleverTap's 4 splits + user_type + new, same engine, µs p50 / p99 / p99.9 / max`,
+        latencyCells(clevertapQuery),
+        '',
+        '',
+      ],
+    ],
+    [false, true, true, false],
+  );
+  notes.push(
+    `activenow dimensions: the same activities, and besides CleverTap's four a page per activity (Zipf(1) over ${PAGE_COUNT} paths), a country per user (40 codes, power law, 3% none) and an app version per app user (5 versions), into an engine with --value-cap ${PAGE_VALUE_CAP} (so every page keeps its name), each batch fed in turn with an engine of the same cap given CleverTap's four values only; both with an InMemoryFirstSeenRegistry seeded alike. Queries as above, on the seven-dimension engine at the end (${fmtInt(sevenAnswer.count)} active users).`,
+  );
+
   const measuredAt = new Date().toISOString();
   const md = [
     `Measured ${measuredAt} with \`${COMMAND}\` (\`${NODE_COMMAND}\`, ${pinning}).`,
@@ -327,11 +414,13 @@ async function main(): Promise<void> {
     '',
     targetTable,
     '',
+    dimensionTable,
+    '',
     ...notes.map((note) => `- ${note}`),
     '',
   ].join('\n');
 
-  console.log(`\n${figureTable}\n\n${targetTable}\n`);
+  console.log(`\n${figureTable}\n\n${targetTable}\n\n${dimensionTable}\n`);
   for (const note of notes) console.log(`- ${note}`);
   console.log(`\nMachine: ${machine}; ${pinning}.`);
   console.log(`Reproduce: ${COMMAND}   (= ${NODE_COMMAND})`);

@@ -10,6 +10,9 @@ interface LastSeen {
   browser: string;
   os: string;
   device: string;
+  page: string;
+  country: string;
+  appVersion: string;
   first: number;
 }
 
@@ -69,6 +72,9 @@ export class NaiveLastSeen {
           browser: normalized(activity.browser),
           os: normalized(activity.os),
           device: normalized(activity.device),
+          page: normalized(activity.page),
+          country: normalized(activity.country),
+          appVersion: normalized(activity.appVersion),
           first,
         });
         continue;
@@ -83,6 +89,9 @@ export class NaiveLastSeen {
         held.browser = normalized(activity.browser);
         held.os = normalized(activity.os);
         held.device = normalized(activity.device);
+        held.page = normalized(activity.page);
+        held.country = normalized(activity.country);
+        held.appVersion = normalized(activity.appVersion);
       }
     }
   }
@@ -94,7 +103,7 @@ export class NaiveLastSeen {
     const wanted = DIMENSIONS.map((dimension) => query.splits.includes(dimension));
     const all: Map<string, number>[] = DIMENSIONS.map(() => new Map());
     const fresh: Map<string, number>[] = DIMENSIONS.map(() => new Map());
-    const values: string[] = ['', '', '', ''];
+    const values: string[] = DIMENSIONS.map(() => '');
     let count = 0;
     let newUsers = 0;
     for (const held of this.users.values()) {
@@ -106,6 +115,9 @@ export class NaiveLastSeen {
       values[1] = held.browser;
       values[2] = held.os;
       values[3] = held.device;
+      values[4] = held.page;
+      values[5] = held.country;
+      values[6] = held.appVersion;
       for (let d = 0; d < DIMS; d++) {
         if (!wanted[d]) continue;
         const value = values[d];

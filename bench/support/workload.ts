@@ -25,6 +25,11 @@ export interface WorkloadShape {
   /** Simulated seconds the activities are spread over. */
   readonly spanSeconds: number;
   readonly seed: number;
+  /**
+   * Fill page, country and app_version too (activenow's dimensions: 1,000 pages, 40 countries,
+   * 6 app versions); otherwise only CleverTap's four. The data is the same either way.
+   */
+  readonly activenowDimensions?: boolean;
 }
 
 /** An activity whose fields a batch filler overwrites in place, to keep allocation out of timings. */
@@ -35,6 +40,9 @@ export interface MutableActivity {
   browser: string | undefined;
   os: string | undefined;
   device: string | undefined;
+  page: string | undefined;
+  country: string | undefined;
+  appVersion: string | undefined;
 }
 
 let random = seededRandom(1);
@@ -219,6 +227,11 @@ export interface Data {
   readonly browser: Uint8Array;
   readonly os: Uint8Array;
   readonly device: Uint8Array;
+  /** Index in PAGES, per activity: the page the user is on at that activity. */
+  readonly page: Uint16Array;
+  /** Per activity, from the user's country and app version (NONE for web browsers). */
+  readonly country: Uint8Array;
+  readonly appVersion: Uint8Array;
 }
 
 function generate(users: number, activities: number): Data {
@@ -294,7 +307,110 @@ function generate(users: number, activities: number): Data {
     osCodes[i] = triple[1];
     device[i] = triple[2];
   }
-  return { idBytes, pastFirstSeen, user, lateness, source, browser, os: osCodes, device };
+  const { page, country, appVersion } = activenowValues(users, user, browser);
+  return {
+    idBytes,
+    pastFirstSeen,
+    user,
+    lateness,
+    source,
+    browser,
+    os: osCodes,
+    device,
+    page,
+    country,
+    appVersion,
+  };
+}
+
+/** Number of distinct pages, Zipf(1)-popular: the issue's "1,000 distinct pages". */
+export const PAGE_COUNT = 1000;
+const PAGES = Array.from({ length: PAGE_COUNT }, (_, i) =>
+  i === 0 ? '/' : i % 5 === 0 ? `/blog/post-${i}` : `/products/item-${i}`,
+);
+const COUNTRIES = [
+  'US',
+  'IN',
+  'BR',
+  'ID',
+  'DE',
+  'GB',
+  'FR',
+  'JP',
+  'MX',
+  'NG',
+  'PH',
+  'VN',
+  'TR',
+  'IT',
+  'ES',
+  'PK',
+  'BD',
+  'EG',
+  'RU',
+  'KR',
+  'CA',
+  'AU',
+  'PL',
+  'NL',
+  'TH',
+  'AR',
+  'CO',
+  'ZA',
+  'SA',
+  'MY',
+  'UA',
+  'SE',
+  'CH',
+  'BE',
+  'AT',
+  'PT',
+  'CL',
+  'KE',
+  'IL',
+  undefined,
+];
+const APP_VERSIONS = ['6.4.1', '6.4.0', '6.3.2', '6.2.0', '5.9.9', undefined];
+
+/**
+ * Page, country and app version of every activity, from their own random stream so that the
+ * CleverTap values above stay those earlier runs drew: a user keeps a country and an app version
+ * (app users only) and moves to a new page at each activity.
+ */
+function activenowValues(users: number, user: Int32Array, browser: Uint8Array) {
+  const draw = seededRandom(0x9a6e5);
+  const pageCdf = new Float64Array(PAGE_COUNT);
+  let sum = 0;
+  for (let p = 0; p < PAGE_COUNT; p++) {
+    sum += 1 / (p + 1);
+    pageCdf[p] = sum;
+  }
+  const countryOf = new Uint8Array(users);
+  const versionOf = new Uint8Array(users);
+  for (let u = 0; u < users; u++) {
+    // Roughly a power law over the list: the first countries hold most users.
+    countryOf[u] = Math.min(COUNTRIES.length - 1, Math.floor(COUNTRIES.length * draw() ** 2.5));
+    versionOf[u] = Math.min(APP_VERSIONS.length - 2, Math.floor(APP_VERSIONS.length * draw() ** 2));
+  }
+  const app = code(BROWSERS, APP_BROWSER);
+  const page = new Uint16Array(user.length);
+  const country = new Uint8Array(user.length);
+  const appVersion = new Uint8Array(user.length);
+  for (let i = 0; i < user.length; i++) {
+    const r = draw() * sum;
+    let lo = 0;
+    let hi = PAGE_COUNT - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pageCdf[mid] < r) lo = mid + 1;
+      else hi = mid;
+    }
+    page[i] = lo;
+    const u = user[i];
+    country[i] = COUNTRIES[countryOf[u]] === undefined ? NONE : countryOf[u];
+    appVersion[i] = browser[i] === app ? versionOf[u] : NONE;
+  }
+  return { page, country, appVersion };
 }
 
 export class Workload {
@@ -337,14 +453,23 @@ export class Workload {
       browser: undefined,
       os: undefined,
       device: undefined,
+      page: undefined,
+      country: undefined,
+      appVersion: undefined,
     }));
   }
 
   /**
    * Fills `batch` with the activities of batch `b` (shortening it for the last one). Ids are new
-   * strings unless `pooledIds` gives one string per user.
+   * strings unless `pooledIds` gives one string per user; page, country and app_version are filled
+   * when `activenow` (default: the shape's activenowDimensions).
    */
-  fillBatch(b: number, batch: MutableActivity[], pooledIds?: readonly string[]): readonly Activity[] {
+  fillBatch(
+    b: number,
+    batch: MutableActivity[],
+    pooledIds?: readonly string[],
+    activenow = this.shape.activenowDimensions === true,
+  ): readonly Activity[] {
     const data = this.data;
     const now = this.batchNow(b);
     const from = b * this.shape.batchSize;
@@ -359,6 +484,11 @@ export class Workload {
       activity.browser = poolValue(BROWSERS, data.browser[i]);
       activity.os = poolValue(OSES, data.os[i]);
       activity.device = poolValue(DEVICE_VALUES, data.device[i]);
+      if (activenow) {
+        activity.page = PAGES[data.page[i]];
+        activity.country = poolValue(COUNTRIES, data.country[i]);
+        activity.appVersion = poolValue(APP_VERSIONS, data.appVersion[i]);
+      }
     }
     return batch;
   }

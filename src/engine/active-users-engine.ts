@@ -5,13 +5,7 @@ import {
   MIN_HORIZON_SECONDS,
 } from '../defaults.js';
 import type { Activity } from '../model/activity.js';
-import {
-  assertWindowWithin,
-  type NowQuery,
-  type NowResult,
-  orderSplit,
-  type Splits,
-} from '../model/now-query.js';
+import { assertWindowWithin, type NowQuery, type NowResult, type Splits } from '../model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
 import { DimensionSlots } from './dimension-slots.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
@@ -19,6 +13,7 @@ import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline } from './minute-timeline.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
+import { UsersRanking } from './users-ranking.js';
 import { WindowCounters } from './window-counters.js';
 
 /** Told that value number `dimension` (DIMENSIONS order) of activity `activity` was folded into Other. */
@@ -68,6 +63,10 @@ export class ActiveUsersEngine {
   private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
   private readonly newSums: Float64Array;
+  /** Scratch of `splits`: users and slot of each value of a dimension with users, and their order. */
+  private readonly valueUsers: Uint32Array;
+  private readonly valueSlots: Uint16Array;
+  private readonly ranking: UsersRanking;
 
   constructor(options: EngineOptions) {
     const horizon = options.horizonSeconds ?? DEFAULT_HORIZON_SECONDS;
@@ -87,6 +86,9 @@ export class ActiveUsersEngine {
     const maxSlots = 1 + DIMS * (cap + 2);
     this.activeSums = new Float64Array(maxSlots);
     this.newSums = new Float64Array(maxSlots);
+    this.valueUsers = new Uint32Array(cap + 2);
+    this.valueSlots = new Uint16Array(cap + 2);
+    this.ranking = new UsersRanking(cap + 2);
   }
 
   /** Users held in memory: those active within the horizon, and expired ones not yet swept. */
@@ -289,15 +291,29 @@ export class ActiveUsersEngine {
     return Math.floor(this.clock / 60);
   }
 
+  /**
+   * The splits of `dimensions` from the window sums, each in response order (users descending, then
+   * value): the values with users are taken in name order and ranked by users, ties kept in that
+   * order, so that no string is compared.
+   */
   private splits(dimensions: readonly Dimension[], sums: Float64Array): Splits {
     const splits: Splits = {};
+    const users = this.valueUsers;
+    const slots = this.valueSlots;
     for (const dimension of dimensions) {
-      const entries: [string, number][] = [];
-      for (const slot of this.slots.slotsOf(dimension)) {
-        const users = sums[slot];
-        if (users > 0) entries.push([this.slots.name(slot), users]);
+      const byName = this.slots.slotsByName(DIMENSIONS.indexOf(dimension));
+      let n = 0;
+      for (let i = 0; i < byName.length; i++) {
+        const slot = byName[i];
+        if (sums[slot] > 0) {
+          users[n] = sums[slot];
+          slots[n++] = slot;
+        }
       }
-      splits[dimension] = orderSplit(entries);
+      const order = this.ranking.rank(users, n);
+      const entries: [string, number][] = new Array(n);
+      for (let k = 0; k < n; k++) entries[k] = [this.slots.name(slots[order[k]]), users[order[k]]];
+      splits[dimension] = entries;
     }
     return splits;
   }

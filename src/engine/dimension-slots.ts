@@ -1,5 +1,5 @@
 import { OTHER, UNKNOWN } from '../model/dimensions.js';
-import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
+import { DIMENSIONS } from '../protocol/dimensions.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 /**
@@ -20,6 +20,8 @@ export class DimensionSlots {
   private readonly unknownSlots: number[] = [];
   private readonly otherSlots: number[] = [];
   private readonly names: string[] = ['(all)'];
+  /** Per dimension, its slots in the order of their names (code units), built when first asked. */
+  private readonly byName: (Uint16Array | undefined)[] = [];
 
   constructor(cap: number) {
     this.cap = cap;
@@ -53,6 +55,7 @@ export class DimensionSlots {
       this.namedSlots[d] = slots;
       this.slotsByValue[d] = new Map(slots.map((slot) => [names[slot], slot]));
     });
+    this.byName.fill(undefined);
   }
 
   /** Number of slots in use; every slot id is below it. */
@@ -64,10 +67,21 @@ export class DimensionSlots {
     return this.names[slot];
   }
 
-  /** Every slot of the dimension: named values, Unknown and Other. */
-  slotsOf(dimension: Dimension): number[] {
-    const d = DIMENSIONS.indexOf(dimension);
-    return [...this.namedSlots[d], this.unknownSlots[d], this.otherSlots[d]];
+  /**
+   * Every slot of dimension number `d` (named values, Unknown, Other), ordered by name in UTF-16
+   * code-unit order: the order of a split's values of equal count. Kept until a name changes, so
+   * that a query ranks values without comparing strings.
+   */
+  slotsByName(d: number): Uint16Array {
+    let ordered = this.byName[d];
+    if (ordered === undefined) {
+      const names = this.names;
+      const slots = [...this.namedSlots[d], this.unknownSlots[d], this.otherSlots[d]];
+      slots.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+      ordered = Uint16Array.from(slots);
+      this.byName[d] = ordered;
+    }
+    return ordered;
   }
 
   /**
@@ -88,6 +102,7 @@ export class DimensionSlots {
     }
     if (live >= this.cap) return this.otherSlots[d];
     if (known !== undefined) return known;
+    this.byName[d] = undefined;
     if (named.length < this.cap) {
       const slot = this.allocate(value);
       named.push(slot);

@@ -1,14 +1,19 @@
+import { DEFAULT_WINDOW_SECONDS } from '../model/now-query.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 /**
  * Counts per slot and per second over the retention horizon, plus per-minute sums of the same rows,
  * so that the total of any window costs at most 30 second-rows and one row per minute of the window,
- * whatever the number of users behind the counts.
+ * whatever the number of users behind the counts; the totals of the default window (CleverTap's
+ * five minutes, the window nearly every query asks) are kept up to date, so that one costs one row.
  *
  * The row of second `s` lives at `s mod horizon` while `s` is in (clock - horizon, clock]; moving the
  * clock forward expires the rows that fall out, subtracting them from their minute and from `totals`.
  * A slot is a column: 0 is "all users", the others are dimension values (see DimensionSlots).
  */
+/** The window whose totals are kept: the default of `/1/now.json`. */
+const RECENT = DEFAULT_WINDOW_SECONDS;
+
 export class WindowCounters {
   private readonly horizon: number;
   private readonly minuteRows: number;
@@ -17,6 +22,8 @@ export class WindowCounters {
   private minutes: Int32Array;
   /** Per slot: the sum of every live second. */
   private totalsBySlot: Int32Array;
+  /** Per slot: the sum of the seconds of the default window, (clock - DEFAULT_WINDOW_SECONDS, clock]. */
+  private recentBySlot: Int32Array;
   private clock = Number.NEGATIVE_INFINITY;
 
   constructor(horizonSeconds: number, initialWidth: number) {
@@ -27,6 +34,7 @@ export class WindowCounters {
     this.seconds = new Int32Array(this.horizon * initialWidth);
     this.minutes = new Int32Array(this.minuteRows * initialWidth);
     this.totalsBySlot = new Int32Array(initialWidth);
+    this.recentBySlot = new Int32Array(initialWidth);
   }
 
   exportState(out: StateWriter): void {
@@ -55,6 +63,11 @@ export class WindowCounters {
     this.seconds = seconds;
     this.minutes = minutes;
     this.totalsBySlot = totals;
+    // Derived from the seconds, so not in the state.
+    this.recentBySlot = new Int32Array(width);
+    if (Number.isFinite(clock))
+      for (let second = clock - RECENT + 1; second <= clock; second++)
+        this.addRow(second, this.recentBySlot, 1);
   }
 
   /** Live total of `slot` over the whole horizon. */
@@ -72,6 +85,9 @@ export class WindowCounters {
     const totals = new Int32Array(width);
     totals.set(this.totalsBySlot);
     this.totalsBySlot = totals;
+    const recent = new Int32Array(width);
+    recent.set(this.recentBySlot);
+    this.recentBySlot = recent;
     this.width = width;
   }
 
@@ -82,8 +98,12 @@ export class WindowCounters {
       this.seconds.fill(0);
       this.minutes.fill(0);
       this.totalsBySlot.fill(0);
+      this.recentBySlot.fill(0);
     } else {
-      for (let second = this.clock + 1; second <= now; second++) this.expire(second - this.horizon);
+      for (let second = this.clock + 1; second <= now; second++) {
+        this.addRow(second - RECENT, this.recentBySlot, -1);
+        this.expire(second - this.horizon);
+      }
     }
     this.clock = now;
   }
@@ -122,6 +142,22 @@ export class WindowCounters {
       minutes[minuteRow + slot] += delta;
       totals[slot] += delta;
     }
+    if (second > this.clock - RECENT) {
+      const recent = this.recentBySlot;
+      recent[0] += delta;
+      for (let d = 0; d < slots.length; d++) recent[slots[d]] += delta;
+    }
+  }
+
+  /** Adds `sign` times the row of `second` (which must be live) to `out`. */
+  private addRow(second: number, out: Int32Array, sign: number): void {
+    const w = this.width;
+    const row = (second % this.horizon) * w;
+    const seconds = this.seconds;
+    for (let slot = 0; slot < w; slot++) {
+      const n = seconds[row + slot];
+      if (n !== 0) out[slot] += sign * n;
+    }
   }
 
   /**
@@ -129,6 +165,11 @@ export class WindowCounters {
    * not exceed the horizon. Cost: at most 30 second-rows plus one minute-row per minute touched.
    */
   sumWindow(window: number, slots: number, out: Float64Array): void {
+    if (window === RECENT) {
+      const recent = this.recentBySlot;
+      for (let slot = 0; slot < slots; slot++) out[slot] = recent[slot];
+      return;
+    }
     out.fill(0, 0, slots);
     const first = this.clock - window + 1;
     const firstMinute = Math.floor(first / 60);

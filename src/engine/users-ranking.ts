@@ -1,0 +1,53 @@
+/**
+ * Orders the values of a split by users, most first, keeping the order they were given in among
+ * equal counts (the engine gives them in name order, the response's order for ties). A least
+ * significant digit radix sort, one byte a pass and only as many passes as the largest count needs:
+ * a split of a thousand pages is ordered in a few microseconds, a comparison sort takes several
+ * times that.
+ */
+export class UsersRanking {
+  private order: Uint32Array;
+  private spare: Uint32Array;
+  private readonly buckets = new Uint32Array(256);
+
+  constructor(capacity: number) {
+    this.order = new Uint32Array(capacity);
+    this.spare = new Uint32Array(capacity);
+  }
+
+  /**
+   * Positions 0..n-1 of `users` (non-negative integers below 2^32) in descending order of their
+   * users, ties in position order. The result is reused by the next call.
+   */
+  rank(users: Uint32Array, n: number): Uint32Array {
+    let order = this.order;
+    let spare = this.spare;
+    let most = 0;
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      if (users[i] > most) most = users[i];
+    }
+    const buckets = this.buckets;
+    for (let shift = 0; shift < 32 && most >>> shift > 0; shift += 8) {
+      buckets.fill(0);
+      for (let i = 0; i < n; i++) buckets[(users[order[i]] >>> shift) & 0xff]++;
+      // Highest digit first: each bucket starts after every higher one.
+      let start = 0;
+      for (let digit = 255; digit >= 0; digit--) {
+        const size = buckets[digit];
+        buckets[digit] = start;
+        start += size;
+      }
+      for (let i = 0; i < n; i++) {
+        const position = order[i];
+        spare[buckets[(users[position] >>> shift) & 0xff]++] = position;
+      }
+      const sorted = spare;
+      spare = order;
+      order = sorted;
+    }
+    this.order = order;
+    this.spare = spare;
+    return order;
+  }
+}
