@@ -32,6 +32,12 @@ import { Workload } from './support/workload.js';
 const COMMAND = 'npm run bench:http';
 const FULL_USERS = 1_000_000;
 const USERS = Number(process.env.BENCH_HTTP_USERS ?? FULL_USERS);
+/**
+ * Uploads carry page (1,000 pages), country and app version besides CleverTap's four values, and
+ * the server keeps every page (--value-cap 1024); BENCH_HTTP_DIMENSIONS=clevertap sends the four
+ * alone to a server of the default cap, as before activenow's dimensions.
+ */
+const ACTIVENOW_DIMENSIONS = process.env.BENCH_HTTP_DIMENSIONS !== 'clevertap';
 const FULL_RUN = USERS === FULL_USERS;
 const BATCH = 1000;
 const INGEST_CONNECTIONS = 8;
@@ -281,6 +287,7 @@ async function main(): Promise<void> {
     batchSize: BATCH,
     spanSeconds: 1,
     seed: 0x5eed2024,
+    activenowDimensions: ACTIVENOW_DIMENSIONS,
   });
   // Every event carries this time: the whole run stays well inside the five-minute window.
   const ts = Math.floor(Date.now() / 1000);
@@ -298,6 +305,7 @@ async function main(): Promise<void> {
         '0',
         '--max-in-flight',
         String(NOW_CONNECTIONS * 2),
+        ...(ACTIVENOW_DIMENSIONS ? ['--value-cap', '1024'] : []),
         '--log-level',
         'warn',
       ],
@@ -430,7 +438,7 @@ async function main(): Promise<void> {
     const notes = [
       `Measured ${new Date().toISOString()} with \`${COMMAND}\`, Node ${process.version}, 2 cores shared with other work; ${serverCore === undefined ? 'unpinned' : `server on core ${serverCore}, autocannon on core ${pinnedCore}`}.`,
       `Server: \`activenow serve\` (embedded store, durability \`process\`, \`--max-in-flight ${NOW_CONNECTIONS * 2}\` so that ${NOW_CONNECTIONS} connections of one account are admitted, \`--log-level warn\`), fresh data directory.`,
-      `Data: ${workload.describe()}; rendered as CleverTap event records of ${bytesPerEvent.toFixed(0)} bytes on average (identity, type, evtName, ts, a one-field evtData, session source/browser/os/device), ${formatInt(bodies.length)} bodies of ${BATCH}. All of them are uploaded once first (${loadSeconds.toFixed(1)} s, every user becomes active, the JIT warms up); the timed ingest then sends the first ${Math.min(INGEST_BODIES, bodies.length)} of them (${formatInt(Math.min(INGEST_BODIES, bodies.length) * BATCH)} events of users already active) again and again for ${INGEST_SECONDS} s over ${INGEST_CONNECTIONS} connections, each with its own share, every answer checked to be a 200.`,
+      `Data: ${workload.describe()}; rendered as CleverTap event records of ${bytesPerEvent.toFixed(0)} bytes on average (identity, type, evtName, ts, a one-field evtData, session source/browser/os/device${ACTIVENOW_DIMENSIONS ? '/page/country/app_version; server --value-cap 1024' : ''}), ${formatInt(bodies.length)} bodies of ${BATCH}. All of them are uploaded once first (${loadSeconds.toFixed(1)} s, every user becomes active, the JIT warms up); the timed ingest then sends the first ${Math.min(INGEST_BODIES, bodies.length)} of them (${formatInt(Math.min(INGEST_BODIES, bodies.length) * BATCH)} events of users already active) again and again for ${INGEST_SECONDS} s over ${INGEST_CONNECTIONS} connections, each with its own share, every answer checked to be a 200.`,
       `CPU during ingest: ${cpu(ingested)}. "Events per server CPU-second" is events/s divided by the server's CPU use (its process time, all threads, from /proc), i.e. the rate one fully busy core would sustain.`,
       `now.json: body \`${NOW_BODY}\`, ${NOW_CONNECTIONS} connections for ${NOW_SECONDS} s; the baseline is a bare \`node:http\` server answering the same ${answer.text.length} bytes, on the same core, in the same run; a minimal fastify app (one route, the same bytes, fastify's own JSON body parser, no logger) shows what the framework alone costs. CPU: activenow ${cpu(ours)}; bare ${cpu(theirs)}; minimal fastify ${cpu(fastify)}. When autocannon's CPU nears 100% the client, not the server, sets the rate: compare the servers' CPU per request then. Latencies are autocannon's (whole milliseconds).`,
       `What held the server's event loop (bench/support/server-pauses.mjs, preloaded into the server: monitorEventLoopDelay at 1 ms resolution, GC pauses from perf_hooks): during ingest, ${describePauses(ingestPauses)}; during now.json alone, ${describePauses(nowPauses)}; during now.json with uploads, ${describePauses(mixedPauses)}. Under a saturating load the loop is never idle, so its delay is the time of one turn (all the requests read at once), not a stall.`,

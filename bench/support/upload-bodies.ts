@@ -1,6 +1,7 @@
 /**
  * `/1/upload` request bodies from the shared benchmark workload: realistic CleverTap event records
- * (about 150 bytes each) with the workload's users and session values.
+ * (about 150 bytes each; 190 with page, country and app version) with the workload's users and
+ * session values.
  */
 import type { Workload } from './workload.js';
 
@@ -17,6 +18,9 @@ export function uploadBodies(workload: Workload, ts: number): Buffer[] {
       if (activity.browser !== undefined) session.browser = activity.browser;
       if (activity.os !== undefined) session.os = activity.os;
       if (activity.device !== undefined) session.device = activity.device;
+      if (activity.page !== undefined) session.page = activity.page;
+      if (activity.country !== undefined) session.country = activity.country;
+      if (activity.appVersion !== undefined) session.app_version = activity.appVersion;
       return {
         identity: activity.user,
         type: 'event',
