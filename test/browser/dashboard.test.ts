@@ -21,7 +21,16 @@ const DESKTOP = { width: 1440, height: 900 };
 interface UploadEvent {
   identity: string;
   ts?: number;
-  session?: { source?: string; browser?: string; os?: string; device?: string; ua?: string };
+  session?: {
+    source?: string;
+    browser?: string;
+    os?: string;
+    device?: string;
+    ua?: string;
+    page?: string;
+    country?: string;
+    app_version?: string;
+  };
 }
 
 async function upload(server: TestServer, events: readonly UploadEvent[]): Promise<void> {
@@ -91,12 +100,35 @@ function simulatedTraffic(now: number): UploadEvent[] {
         ['Push', 2],
       ] as const);
       const identity = `visitor-${user++}`;
-      const session = { source, browser, os, device };
+      const country = pick([
+        ['US', 30],
+        ['IN', 22],
+        ['DE', 10],
+        ['GB', 9],
+        ['BR', 8],
+        ['FR', 6],
+        ['JP', 5],
+        ['NG', 4],
+        ['CA', 4],
+      ] as const);
+      const appVersion = browser === 'Safari' && device === 'Mobile' ? '6.4.1' : undefined;
+      const pageOf = () =>
+        pick([
+          ['/', 30],
+          ['/pricing', 14],
+          ['/docs/getting-started', 12],
+          ['/blog/realtime-counts', 10],
+          ['/signup', 8],
+          ['/docs/api', 7],
+          ['/checkout', 5],
+          ['/about', 4],
+        ] as const);
+      const session = { source, browser, os, device, country, app_version: appVersion };
       const start = now - minute * 60 - Math.floor(random() * 60);
-      events.push({ identity, ts: start, session });
+      events.push({ identity, ts: start, session: { ...session, page: pageOf() } });
       // Most visits last a few minutes: a later page view or two.
       for (let t = start + 60 + Math.floor(random() * 90); t <= now && random() < 0.7; t += 90) {
-        events.push({ identity, ts: t, session });
+        events.push({ identity, ts: t, session: { ...session, page: pageOf() } });
       }
     }
   }
@@ -248,6 +280,43 @@ describeWithChromium('the dashboard in Chromium', () => {
     expect(await page.locator('#count').getAttribute('aria-live')).toBe('polite');
     // The same document: no reload happened.
     expect(await page.evaluate('window.marker')).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows pages, countries by name and app versions, most users first', async () => {
+    const page = await open(DESKTOP);
+    await signIn(page);
+    await countIs(page, '0', 5_000);
+    await upload(server, [
+      { identity: 'a', session: { page: '/pricing', country: 'in', app_version: '5.2.0' } },
+      { identity: 'b', session: { page: '/pricing', country: 'IN', app_version: '5.2.0' } },
+      { identity: 'c', session: { page: '/docs', country: 'US', app_version: '5.2.0' } },
+      { identity: 'd', session: { page: '/', country: 'US', app_version: '6' } },
+      { identity: 'e', session: { page: 'https://x.example/docs?q=1', app_version: '6' } },
+    ]);
+    await countIs(page, '5');
+    const rows = (split: string) =>
+      page.locator(`#${split} li`).evaluateAll((items) =>
+        items.map((item) => {
+          const element = item as unknown as { dataset: { value: string }; textContent: string | null };
+          return [element.dataset.value, element.textContent];
+        }),
+      );
+    expect(await rows('page')).toEqual([
+      ['/docs', '/docs2'],
+      ['/pricing', '/pricing2'],
+      ['/', '/1'],
+    ]);
+    expect(await rows('country')).toEqual([
+      ['IN', 'India (IN)2'],
+      ['US', 'United States (US)2'],
+      ['Unknown', 'Unknown1'],
+    ]);
+    // "6" is an integer-like key, which a parsed object puts first: the page orders by users again.
+    expect(await rows('app_version')).toEqual([
+      ['5.2.0', '5.2.03'],
+      ['6', '62'],
+    ]);
     expect(pageErrors).toEqual([]);
   });
 

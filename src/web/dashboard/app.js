@@ -4,7 +4,7 @@
   const $ = (id) => d.getElementById(id);
   const SVG = 'http://www.w3.org/2000/svg';
   const KEY = 'activenow:dashboard';
-  const SPLITS = ['session_source', 'browser', 'os', 'device'];
+  const SPLITS = ['session_source', 'browser', 'os', 'device', 'page', 'country', 'app_version'];
   /** Bars per split; the rest are summed into one "Other values" bar. */
   const TOP = 7;
   /** A token is renewed (and the stream reopened with it) this long before it expires. */
@@ -175,7 +175,7 @@
     d.title = `${fmt(count)} active — activenow`;
     $('bots-count').textContent = fmt(Number(data.bots) || 0);
     renderUsers(data.user_type || { new: 0, returning: 0 }, count);
-    for (const dim of SPLITS) renderBars($(dim), data[dim] || {}, count);
+    for (const dim of SPLITS) renderBars($(dim), data[dim] || {}, count, dim);
     renderTimeline(data.timeline || []);
   }
 
@@ -190,9 +190,27 @@
     bar.appendChild(svg('rect', { class: 'returning', x: w, y: 0, width: 100 - w, height: 8 }));
   }
 
-  /** One bar per value, as a share of all active users; values come sorted by count from the server. */
-  function renderBars(list, split, count) {
-    let entries = Object.keys(split).map((k) => [k, split[k]]);
+  /**
+   * A country's name and code ("India (IN)"), in the browser's language; Unknown and Other as they
+   * are. Names, not flags: flag emoji are letters on Windows and boxes where no emoji font is.
+   */
+  const regionNames =
+    typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([], { type: 'region' }) : null;
+  const countryLabel = (code) => {
+    if (!/^[A-Z]{2}$/.test(code) || !regionNames) return code;
+    const name = regionNames.of(code);
+    return name && name !== code ? `${name} (${code})` : code;
+  };
+
+  /**
+   * One bar per value, as a share of all active users, most users first. The server sends them in
+   * that order, but an object's integer-like keys (an app version "6") come first whatever their
+   * place, so the order is made again here.
+   */
+  function renderBars(list, split, count, dim) {
+    let entries = Object.keys(split)
+      .map((k) => [k, split[k]])
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     if (entries.length > TOP) {
       const rest = entries.slice(TOP - 1).reduce((sum, e) => sum + e[1], 0);
       entries = entries.slice(0, TOP - 1).concat([[`${entries.length - TOP + 1} other values`, rest]]);
@@ -202,7 +220,7 @@
       li.dataset.value = value;
       const label = d.createElement('span');
       label.className = 'label';
-      label.textContent = value;
+      label.textContent = dim === 'country' ? countryLabel(value) : value;
       label.title = value;
       const num = d.createElement('span');
       num.className = 'value';
