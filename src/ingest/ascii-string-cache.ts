@@ -7,7 +7,8 @@
  * bounded whatever clients send.
  */
 
-const SETS = 256;
+/** Sets of places: room for a site's thousand pages beside its event names and other values. */
+const SETS = 1024;
 const WAYS = 4;
 const MAX_CACHED_BYTES = 64;
 const QUOTE = 0x22;
@@ -23,7 +24,9 @@ export class AsciiStringCache {
    * is `start + string.length`, one byte per character.
    */
   find(bytes: Buffer, start: number): string | undefined {
-    const base = setOf(bytes, start) * WAYS;
+    const set = setOf(bytes, start);
+    if (set < 0) return undefined;
+    const base = set * WAYS;
     for (let way = 0; way < WAYS; way++) {
       const text = this.strings[base + way];
       if (bytes[start + text.length] === QUOTE && spells(text, bytes, start)) return text;
@@ -33,16 +36,26 @@ export class AsciiStringCache {
 
   /** Keeps `text`, written plainly at `bytes[start]` (so that `find` finds it there). */
   add(text: string, bytes: Buffer, start: number): void {
-    if (text.length > MAX_CACHED_BYTES) return;
     const set = setOf(bytes, start);
+    if (set < 0) return;
     this.strings[set * WAYS + this.next[set]] = text;
     this.next[set] = (this.next[set] + 1) % WAYS;
   }
 }
 
-/** The set of the string written from `start`: by its first two bytes (the second may be its closing quote). */
+/**
+ * The set of the string written from `start`, from a hash of all its bytes up to the closing quote
+ * (values such as pages share long prefixes); -1 for one longer than MAX_CACHED_BYTES, never kept.
+ */
 function setOf(bytes: Buffer, start: number): number {
-  return (bytes[start] * 31 + bytes[start + 1]) & (SETS - 1);
+  let hash = 0x811c9dc5;
+  const end = Math.min(start + MAX_CACHED_BYTES, bytes.length - 1);
+  for (let at = start; at <= end; at++) {
+    const byte = bytes[at];
+    if (byte === QUOTE) return (hash ^ (hash >>> 16)) & (SETS - 1);
+    hash = Math.imul(hash ^ byte, 0x01000193);
+  }
+  return -1;
 }
 
 /** Whether `bytes` from `start` hold the characters of `text`, one byte each. */

@@ -190,10 +190,10 @@ export const normalizeOs = memoized((value) => freeForm(value, OS_TABLE));
 export const normalizePage = memoized(pageOf);
 
 /** An ISO 3166-1 alpha-2 code in upper case (COUNTRY_CODES); anything else is Unknown. */
-export const normalizeCountry = (value: string): NormalizedValue => {
+export const normalizeCountry = memoized((value) => {
   const code = value.trim().toUpperCase();
   return COUNTRY_CODES.has(code) ? code : undefined;
-};
+});
 
 /** A version as sent (trimmed and cut); 'unknown' and 'other' in any case are Unknown and Other. */
 export const normalizeAppVersion = memoized((value) => freeForm(value, SPECIAL_TABLE));
