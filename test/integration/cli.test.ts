@@ -234,6 +234,24 @@ describe('activenow now', () => {
     expect(withBots.code, withBots.stderr).toBe(0);
     expect(withBots.stdout).toMatch(/^active users\s+3$/m);
     expect(withBots.stdout).toMatch(/^bots\s+0$/m);
+    const moved = await postJson(`${server.url}/1/upload`, account, {
+      d: [
+        {
+          identity: 'u1',
+          type: 'event',
+          evtName: 'Page Viewed',
+          session: { browser: 'Chrome', page: '/pricing?plan=pro', country: 'de' },
+        },
+      ],
+    });
+    expect(moved.status).toBe(200);
+    const pages = await processes.run(['now', ...connection, '--split', 'page,country', '--json']);
+    expect(pages.code, pages.stderr).toBe(0);
+    expect(JSON.parse(pages.stdout)).toMatchObject({
+      count: 3,
+      page: { Unknown: 2, '/pricing': 1 },
+      country: { Unknown: 2, DE: 1 },
+    });
     const badTop = await processes.run(['now', ...connection, '--top', '0']);
     expect(badTop.code).not.toBe(0);
 
