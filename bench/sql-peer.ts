@@ -17,7 +17,7 @@ import { ActiveUsersEngine } from '../src/engine/active-users-engine.js';
 import { InMemoryFirstSeenRegistry } from '../src/engine/in-memory-first-seen-registry.js';
 import { UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult } from '../src/model/now-query.js';
-import { DIMENSIONS } from '../src/protocol/dimensions.js';
+import { CLEVERTAP_DIMENSIONS } from '../src/protocol/dimensions.js';
 import { startPostgres } from '../support/postgres-server.js';
 import { pinToOneCore } from './support/pin-to-core.js';
 import { formatInt, markdownTable, publishResults } from './support/results.js';
@@ -30,7 +30,12 @@ const FULL_RUN = USERS === FULL_USERS;
 const WINDOW = 300;
 const SQL_RUNS = 3;
 const ENGINE_QUERIES = 2000;
-const QUERY: NowQuery = { window: WINDOW, userType: true, splits: [...DIMENSIONS], timeline: false };
+const QUERY: NowQuery = {
+  window: WINDOW,
+  userType: true,
+  splits: [...CLEVERTAP_DIMENSIONS],
+  timeline: false,
+};
 const COLUMNS = ['session_source', 'browser', 'os', 'device'] as const;
 
 const pinnedCore = pinToOneCore(['--max-old-space-size=4096']);

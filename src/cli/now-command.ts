@@ -42,18 +42,21 @@ export function formatTable(body: SuccessBody): string {
   const lines = [`active users  ${body.count}`];
   if (body.bots !== undefined) lines.push(`bots          ${body.bots}`);
   if (body.as_of !== undefined) lines.push(`as of         ${new Date(body.as_of * 1000).toISOString()}`);
-  const addBlock = (title: string, values: Record<string, unknown>) => {
+  const addBlock = (title: string, values: Record<string, unknown>, ranked = false) => {
     lines.push('', title);
     const width = Math.max(0, ...Object.keys(values).map((key) => key.length));
-    for (const [key, value] of Object.entries(values)) lines.push(`  ${key.padEnd(width)}  ${String(value)}`);
+    const rows = Object.entries(values);
+    // The server's order, again: a parsed object puts integer-like keys (an app version 6) first.
+    if (ranked) rows.sort(([a, x], [b, y]) => Number(y) - Number(x) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [key, value] of rows) lines.push(`  ${key.padEnd(width)}  ${String(value)}`);
   };
   for (const [key, value] of Object.entries(body)) {
     if (['status', 'count', 'timeline', 'bots', 'as_of'].includes(key)) continue;
     if (key === 'new') {
       for (const [split, values] of Object.entries(value as Record<string, Record<string, unknown>>)) {
-        addBlock(`new users by ${split}`, values);
+        addBlock(`new users by ${split}`, values, true);
       }
-    } else addBlock(key, value as Record<string, unknown>);
+    } else addBlock(key, value as Record<string, unknown>, key !== 'user_type');
   }
   if (Array.isArray(body.timeline)) {
     const points = body.timeline as { ts: number; count: number }[];

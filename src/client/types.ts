@@ -157,6 +157,7 @@ export const STREAM_REQUEST = {
   app_version: true,
   timeline: true,
   bots: true,
+  top: 100,
 } as const;
 
 export type StreamUpdate = NowResult<typeof STREAM_REQUEST>;

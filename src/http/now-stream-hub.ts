@@ -2,18 +2,26 @@ import type { ServerResponse } from 'node:http';
 import { DEFAULT_MAX_STREAMS } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
 import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
+import { topOfResult } from '../model/split-top.js';
 import { DIMENSIONS } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
 import { renderNow, withAsOf } from './render-now.js';
 import { botsActive } from './routes/now.js';
 
-/** What every stream carries: the default window with every split, user_type and the timeline (and bots). */
+/**
+ * What every stream carries: the default window with every split, user_type and the timeline (and
+ * bots), each split cut to its STREAM_TOP largest values (a site's pages would otherwise make an
+ * event of tens of kilobytes a second).
+ */
 export const STREAM_QUERY: NowQuery = Object.freeze({
   window: DEFAULT_WINDOW_SECONDS,
   userType: true,
   splits: DIMENSIONS,
   timeline: true,
 });
+
+/** Values kept per split of a stream event, the others counted under Other (`top`, docs/api.md). */
+export const STREAM_TOP = 100;
 
 export const DEFAULT_STREAM_INTERVAL_MS = 1000;
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
@@ -165,7 +173,7 @@ export class NowStreamHub {
         this.store.now(account, STREAM_QUERY, at),
         botsActive(this.store, account, STREAM_QUERY.window, at),
       ]);
-      answer = renderNow(result, { bots });
+      answer = renderNow(topOfResult(result, STREAM_TOP), { bots });
     } catch (error) {
       // Storage trouble: the streams stay open (keep-alive only) and the next tick tries again.
       this.onError(error);

@@ -47,7 +47,7 @@ const recordFields = {
       }),
       country: sessionText.meta({
         description:
-          'ISO 3166-1 alpha-2 code, any case; anything else is Unknown. Absent: the country of ip.',
+          'ISO 3166-1 alpha-2 code, any case. Absent or not a code: the country of ip, else Unknown.',
       }),
       app_version: sessionText,
       ua: sessionText,

@@ -191,7 +191,10 @@ export const normalizePage = memoized(pageOf);
 
 /** An ISO 3166-1 alpha-2 code in upper case (COUNTRY_CODES); anything else is Unknown. */
 export const normalizeCountry = memoized((value) => {
-  const code = value.trim().toUpperCase();
+  const trimmed = value.trim();
+  // Two ASCII letters only: toUpperCase would also make IT of 'ıt' (dotless i).
+  if (!/^[A-Za-z]{2}$/.test(trimmed)) return undefined;
+  const code = trimmed.toUpperCase();
   return COUNTRY_CODES.has(code) ? code : undefined;
 });
 

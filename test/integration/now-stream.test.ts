@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import { STREAM_REQUEST } from '../../src/client/types.js';
+import { STREAM_TOP } from '../../src/http/now-stream-hub.js';
 import { READ_TOKEN_TTL_SECONDS } from '../../src/http/read-token.js';
 import {
   credentials,
@@ -191,6 +192,27 @@ describe('GET /1/now/stream', () => {
     expect(first).toMatchObject({ as_of: server.clock.now });
   });
 
+  it('keeps the STREAM_TOP largest values of each split, the rest under Other', async () => {
+    expect(STREAM_REQUEST.top).toBe(STREAM_TOP);
+    const server = await start();
+    // Two users on /home, one on each of STREAM_TOP + 5 other pages.
+    const pages = Array.from({ length: STREAM_TOP + 5 }, (_, i) => `/p/${String(i).padStart(3, '0')}`);
+    await upload(server, [
+      event('h1', { page: '/home' }),
+      event('h2', { page: '/home' }),
+      ...pages.map((page, i) => event(`u${i}`, { page })),
+    ]);
+    const reader = await openOk(server, { headers: credentials(server.account) });
+    const first = (await reader.nextEvent(2000)) as { count: number; page: Record<string, number> };
+    expect(first.count).toBe(pages.length + 2);
+    // /home, then the first STREAM_TOP - 1 pages by name; the 6 others are Other.
+    expect(Object.entries(first.page)).toEqual([
+      ['Other', 6],
+      ['/home', 2],
+      ...pages.slice(0, STREAM_TOP - 1).map((page) => [page, 1]),
+    ]);
+  });
+
   it('sends the change after an upload within about two seconds', async () => {
     const server = await start();
     const reader = await openOk(server, { headers: credentials(server.account) });
@@ -272,13 +294,19 @@ describe('GET /1/now/stream', () => {
       valueCap: 4096,
       nowStream: { maxStreams: 2, intervalMs: 50, maxBufferedBytes: 16 * 1024 },
     });
-    // Big events: about 2000 long browser and OS values, twice (all users are new).
+    // Big events: the STREAM_TOP longest-named values of page, browser, OS and app version, twice
+    // (all users are new).
     const pad = 'x'.repeat(50);
     for (let batch = 0; batch < 2; batch++) {
       await upload(
         server,
         Array.from({ length: 1000 }, (_, i) =>
-          event(`u${batch}-${i}`, { browser: `B${batch}-${i}-${pad}`, os: `O${batch}-${i}-${pad}` }),
+          event(`u${batch}-${i}`, {
+            browser: `B${batch}-${i}-${pad}`,
+            os: `O${batch}-${i}-${pad}`,
+            app_version: `V${batch}-${i}-${pad}`,
+            page: `/${batch}/${i}/${pad}${pad}`,
+          }),
         ),
       );
     }
@@ -315,7 +343,8 @@ describe('GET /1/now/stream', () => {
       .poll(
         async () => {
           flip++;
-          await upload(server, [event('u0-0', { browser: `Flip${flip % 2}` })]);
+          // Named to sort before the others, so that it stays among each split's STREAM_TOP values.
+          await upload(server, [event('u0-0', { browser: `A-flip-${flip % 2}` })]);
           const probe = await openStream(server, { headers });
           if (probe instanceof StreamReader) return 'place freed';
           return probe.status;
@@ -325,9 +354,9 @@ describe('GET /1/now/stream', () => {
       .toBe('place freed');
 
     // The good reader still gets events, the latest state included.
-    await upload(server, [event('u0-0', { browser: 'Final' })]);
+    await upload(server, [event('u0-0', { browser: 'A-final' })]);
     await expect
-      .poll(async () => ((await good.nextEvent(2000)).browser as Record<string, number>).Final, {
+      .poll(async () => ((await good.nextEvent(2000)).browser as Record<string, number>)['A-final'], {
         timeout: 5000,
       })
       .toBe(1);

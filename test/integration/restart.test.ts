@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ActivityDatabase } from '../../src/backends/embedded/activity-database.js';
 import { EmbeddedStore } from '../../src/backends/embedded/embedded-store.js';
 import { SqliteAccountRegistry } from '../../src/backends/embedded/sqlite-account-registry.js';
-import type { Activity } from '../../src/model/activity.js';
+import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
@@ -446,25 +446,26 @@ describe('value cap after retention', () => {
    * Retention then deletes the row of T; replaying C's row must still fold C, although nobody holds
    * A or B on replay: the store logs the batch as it was applied (C written as Other).
    */
-  it('gives the same browser split after a restart as before it', async () => {
+  it.each(DIMENSIONS)('gives the same %s split after a restart as before it', async (dimension) => {
+    const key = VALUE_KEY_OF[dimension];
     const file = join(dir(), ACTIVITY_FILE);
     const store = await openStore(file, 2);
     await store.record(
       'acc',
       [
-        { user: 'a', ts: T0, browser: 'A' },
-        { user: 'b', ts: T0, browser: 'B' },
+        { user: 'a', ts: T0, [key]: 'A' },
+        { user: 'b', ts: T0, [key]: 'B' },
       ],
       T0,
     );
-    await store.record('acc', [{ user: 'c', ts: T0 + 1700, browser: 'C' }], T0 + 1700);
+    await store.record('acc', [{ user: 'c', ts: T0 + 1700, [key]: 'C' }], T0 + 1700);
     for (const at of [T0 + 1750, T0 + 1800, T0 + 1801, T0 + 1810]) {
       store.maintain(at);
       await settle();
     }
-    const query: NowQuery = { window: 300, userType: true, splits: ['browser'], timeline: false };
+    const query: NowQuery = { window: 300, userType: true, splits: [dimension], timeline: false };
     const before = await store.now('acc', query, T0 + 1810);
-    expect(before.splits.browser).toEqual([['Other', 1]]);
+    expect(before.splits[dimension]).toEqual([['Other', 1]]);
     expect(countRows(file, 'activity_batch')).toBe(1);
     await store.close();
     const reopened = await openStore(file, 2);

@@ -12,13 +12,16 @@ describe('UsersRanking', () => {
     );
     const ranking = new UsersRanking(600);
     fc.assert(
-      fc.property(fc.oneof(fc.array(counts, { maxLength: 40 }), fc.array(counts, { maxLength: 600 })), (values) => {
-        const users = Uint32Array.from(values);
-        const expected = values.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
-        // The ranking reuses its arrays: run it twice to check that a call leaves nothing behind.
-        ranking.rank(Uint32Array.from(values.map((v) => v ^ 1)), values.length);
-        expect([...ranking.rank(users, values.length).subarray(0, values.length)]).toEqual(expected);
-      }),
+      fc.property(
+        fc.oneof(fc.array(counts, { maxLength: 40 }), fc.array(counts, { maxLength: 600 })),
+        (values) => {
+          const users = Uint32Array.from(values);
+          const expected = values.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
+          // The ranking reuses its arrays: run it twice to check that a call leaves nothing behind.
+          ranking.rank(Uint32Array.from(values.map((v) => v ^ 1)), values.length);
+          expect([...ranking.rank(users, values.length).subarray(0, values.length)]).toEqual(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,7 +1,8 @@
-import type { Activity } from '../../model/activity.js';
+import { type Activity, VALUE_KEY_OF } from '../../model/activity.js';
 import { OTHER } from '../../model/dimensions.js';
+import { DIMENSIONS } from '../../protocol/dimensions.js';
 
-const FIELDS = ['sessionSource', 'browser', 'os', 'device'] as const;
+const FIELDS = DIMENSIONS.map((dimension) => VALUE_KEY_OF[dimension]);
 
 /**
  * A batch as it was applied: the values the engine folded into Other (reported as pairs of

@@ -168,7 +168,7 @@ export const nowResponseSchema = z.strictObject({
   }),
   as_of: z.int().optional().meta({
     description:
-      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top, bots).',
+      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top, bots, page, country, app_version).',
   }),
 });
 
@@ -208,7 +208,7 @@ export const nowRoute: Route = {
         operationId: 'now',
         summary: 'Distinct active users now, optionally split (CleverTap Real-Time Counts)',
         description:
-          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. `window`, `timeline`, `top` and `bots` are activenow extensions; an answer to a request using one carries `as_of`.',
+          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. The splits `page`, `country` and `app_version`, and `window`, `timeline`, `top` and `bots`, are activenow extensions; an answer to a request using one carries `as_of`.',
         tags: ['Real-Time Counts'],
         security: CREDENTIALS_SECURITY,
         requestBody: jsonBody(
