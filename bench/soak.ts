@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { DIMENSIONS } from '../src/protocol/dimensions.js';
 import { seededRandom } from '../src/simulate/seeded-random.js';
 import { CliProcesses, type Credentials } from '../support/cli-process.js';
 import { freePort } from '../support/free-port.js';
@@ -52,7 +53,7 @@ const BROWSERS = ['Chrome', 'Safari', 'Firefox', 'Edge', 'App'];
 const OSES = ['Android', 'iOS', 'Windows', 'macOS', 'Linux'];
 const DEVICES = ['Mobile', 'Desktop', 'Tablet'];
 const SOURCES = ['Direct', 'Organic Search', 'Social', 'Email', 'Push'];
-const SPLITS = ['user_type', 'session_source', 'browser', 'os', 'device'];
+const SPLITS = ['user_type', ...DIMENSIONS];
 
 interface Options {
   readonly durationSeconds: number;

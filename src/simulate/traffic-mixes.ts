@@ -14,6 +14,9 @@ export interface SessionProfile {
   readonly browser: string;
   readonly os: string;
   readonly device: string;
+  readonly country: string;
+  /** Native-app sessions only. */
+  readonly app_version?: string;
 }
 
 export const BROWSER_MIX = new WeightedChoice<string>([
@@ -128,6 +131,68 @@ export const APP_SOURCE_MIX = new WeightedChoice<string>([
   ['Social', 2],
 ]);
 
+export const COUNTRY_MIX = new WeightedChoice<string>([
+  ['US', 28],
+  ['IN', 18],
+  ['GB', 8],
+  ['DE', 8],
+  ['BR', 7],
+  ['FR', 5],
+  ['CA', 5],
+  ['JP', 4],
+  ['ID', 4],
+  ['MX', 3],
+  ['NG', 3],
+  ['AU', 3],
+  ['ES', 2],
+  ['NL', 2],
+]);
+
+export const APP_VERSION_MIX = new WeightedChoice<string>([
+  ['6.4.1', 55],
+  ['6.4.0', 20],
+  ['6.3.2', 15],
+  ['5.9.9', 10],
+]);
+
+/** Pages of a web session's events, by event name; an app session names its screens instead. */
+const WEB_PAGES: Readonly<Record<string, WeightedChoice<string>>> = {
+  'App Launched': new WeightedChoice([
+    ['/', 70],
+    ['/pricing', 15],
+    ['/blog/realtime-counts', 15],
+  ]),
+  'Page Viewed': new WeightedChoice([
+    ['/', 30],
+    ['/pricing', 20],
+    ['/docs/getting-started', 15],
+    ['/blog/realtime-counts', 12],
+    ['/docs/api', 10],
+    ['/about', 8],
+    ['/signup', 5],
+  ]),
+  'Product Viewed': new WeightedChoice(
+    Array.from({ length: 24 }, (_, i) => [`/products/item-${i + 1}`, 24 - i] as [string, number]),
+  ),
+  Searched: new WeightedChoice([['/search', 1]]),
+  'Added To Cart': new WeightedChoice([['/cart', 1]]),
+  Charged: new WeightedChoice([['/checkout/done', 1]]),
+};
+const APP_SCREENS: Readonly<Record<string, string>> = {
+  'App Launched': 'Home',
+  'Page Viewed': 'Feed',
+  'Product Viewed': 'Product',
+  Searched: 'Search',
+  'Added To Cart': 'Cart',
+  Charged: 'Checkout',
+};
+
+/** The page (web) or screen (app) an event of `eventName` is on. */
+export function drawPage(random: Random, browser: string, eventName: string): string {
+  if (browser === APP_BROWSER) return APP_SCREENS[eventName] ?? 'Home';
+  return (WEB_PAGES[eventName] ?? WEB_PAGES['Page Viewed']).pick(random);
+}
+
 /** Name of a session's first event, then the mix of the following ones. */
 export const FIRST_EVENT = 'App Launched';
 export const EVENT_MIX = new WeightedChoice<string>([
@@ -138,14 +203,16 @@ export const EVENT_MIX = new WeightedChoice<string>([
   ['Charged', 3],
 ]);
 
-/** Where and how a user is: the browser, OS and device of a session. */
+/** Where and how a user is: the browser, OS, device, country (and app version) of a session. */
 export type DeviceProfile = Omit<SessionProfile, 'source'>;
 
 export function drawDevice(random: Random): DeviceProfile {
   const browser = BROWSER_MIX.pick(random);
   const os = mixFor(OS_MIX_BY_BROWSER, browser).pick(random);
   const device = mixFor(DEVICE_MIX_BY_OS, os).pick(random);
-  return { browser, os, device };
+  const country = COUNTRY_MIX.pick(random);
+  if (browser !== APP_BROWSER) return { browser, os, device, country };
+  return { browser, os, device, country, app_version: APP_VERSION_MIX.pick(random) };
 }
 
 export function drawSource(random: Random, browser: string): string {

@@ -3,6 +3,7 @@ import { exponential, type Random, randomSeed, seededRandom } from './seeded-ran
 import {
   type DeviceProfile,
   drawDevice,
+  drawPage,
   drawSource,
   EVENT_MIX,
   FIRST_EVENT,
@@ -12,7 +13,7 @@ import {
 /**
  * Simulated traffic as a schedule of events, in seconds since the start, computed without any
  * clock: sessions arrive as a Poisson process; each session is one user with one profile (source,
- * browser, OS, device) and sends an event at its start, then, while it lasts, one every
+ * browser, OS, device, country, app version) and sends an event, each on a page, at its start, then, while it lasts, one every
  * `minGapSeconds`–`maxGapSeconds` (uniform). After each event it goes on with a fixed probability,
  * so the number of events per session is geometric and the session length has the configured mean.
  * The session arrival rate is `rate / mean events per session`, so events arrive at `rate` overall.
@@ -53,6 +54,8 @@ export interface SimulatedEvent {
   readonly sessionStartedHere: boolean;
   readonly eventName: string;
   readonly profile: SessionProfile;
+  /** The page (or app screen) the event is on. */
+  readonly page: string;
 }
 
 interface Session {
@@ -133,14 +136,16 @@ export class TrafficModel {
   }
 
   private emit(session: Session): SimulatedEvent {
+    const eventName = session.events === 0 && session.startedHere ? FIRST_EVENT : EVENT_MIX.pick(this.random);
     const event: SimulatedEvent = {
       at: session.nextAt,
       user: session.user,
       session: session.serial,
       newUser: session.newUser,
       sessionStartedHere: session.startedHere,
-      eventName: session.events === 0 && session.startedHere ? FIRST_EVENT : EVENT_MIX.pick(this.random),
+      eventName,
       profile: session.profile,
+      page: drawPage(this.random, session.profile.browser, eventName),
     };
     session.events++;
     if (this.random() < this.continueProbability) {

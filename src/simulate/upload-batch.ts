@@ -26,7 +26,7 @@ export async function uploadBatch(
       identity: event.user,
       type: 'event',
       evtName: event.eventName,
-      session: event.profile,
+      session: { ...event.profile, page: event.page },
     })),
   });
   let response: Response;

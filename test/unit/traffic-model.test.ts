@@ -3,6 +3,7 @@ import { APP_BROWSER } from '../../src/model/dimensions.js';
 import { formatProgress } from '../../src/simulate/progress-line.js';
 import {
   BROWSER_MIX,
+  COUNTRY_MIX,
   DEVICE_MIX_BY_OS,
   OS_MIX_BY_BROWSER,
   WEB_SOURCE_MIX,
@@ -102,6 +103,27 @@ describe('TrafficModel', () => {
     for (const [source, share] of WEB_SOURCE_MIX.shares()) {
       expect(Math.abs((sources.get(source) ?? 0) - share), source).toBeLessThan(0.03);
     }
+  });
+
+  it('puts web events on paths and app events on screens, with a country, and a version for apps', () => {
+    const events = eventsUntil(new TrafficModel({ rate: 50, users: 5_000, seed: 7 }), 600);
+    const countries = shares(events.map((event) => event.profile.country));
+    for (const [country, share] of COUNTRY_MIX.shares()) {
+      expect(Math.abs((countries.get(country) ?? 0) - share), country).toBeLessThan(0.05);
+    }
+    const app = events.filter((event) => event.profile.browser === APP_BROWSER);
+    const web = events.filter((event) => event.profile.browser !== APP_BROWSER);
+    expect(app.length).toBeGreaterThan(100);
+    expect(app.every((event) => !event.page.startsWith('/') && event.profile.app_version !== undefined)).toBe(
+      true,
+    );
+    expect(web.every((event) => event.page.startsWith('/') && event.profile.app_version === undefined)).toBe(
+      true,
+    );
+    const products = web.filter((event) => event.eventName === 'Product Viewed');
+    expect(products.length).toBeGreaterThan(100);
+    expect(products.every((event) => event.page.startsWith('/products/'))).toBe(true);
+    expect(new Set(web.map((event) => event.page)).size).toBeGreaterThan(20);
   });
 
   it('brings the configured share of new users, each never seen before, among known users', () => {
