@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import Fastify, { type FastifyInstance, LogController, type onRequestAsyncHookHandler } from 'fastify';
 import type { AccountRegistry } from '../accounts/account-registry.js';
 import {
@@ -57,6 +57,11 @@ export interface AppOptions {
   readonly logLevel?: LogLevel;
 }
 
+/** An HTTP/1.1 request without the Host header it must have. */
+function lacksHost(request: IncomingMessage): boolean {
+  return request.httpVersion === '1.1' && request.headers.host === undefined;
+}
+
 export function systemClock(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -87,7 +92,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }),
     clientErrorHandler: answerClientError,
     // Requests Fastify refuses before routing (a path with broken percent-encoding) get the envelope too.
-    frameworkErrors: (error, _request, reply) => sendError(reply, toApiError(error, options.maxBodyBytes)),
+    // A request without Host is refused first, as the hook below does for routed requests.
+    frameworkErrors: (error, request, reply) =>
+      sendError(
+        reply,
+        lacksHost(request.raw) ? new ApiError('invalidHeaders') : toApiError(error, options.maxBodyBytes),
+      ),
   });
   app.server.on('connect', answerConnect);
   echoRequestId(app);
@@ -96,11 +106,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   let closing = false;
   app.addHook('onRequest', (request, _reply, done) => {
     if (closing) return done(new ApiError('shuttingDown'));
-    done(
-      request.raw.httpVersion === '1.1' && request.headers.host === undefined
-        ? new ApiError('invalidHeaders')
-        : undefined,
-    );
+    done(lacksHost(request.raw) ? new ApiError('invalidHeaders') : undefined);
   });
   // A request taken before close began is answered with Connection: close (as the fast lane does):
   // kept alive, its connection would hold close open until the keep-alive timeout, since Node looks

@@ -745,6 +745,25 @@ describe('malformed requests Node refuses before routing (raw socket)', () => {
     await expectNothingStoredAndHealthy();
   });
 
+  it('without Host and with a path of broken percent-encoding: 400 as well, not 404', async () => {
+    const answer = await rawExchange(
+      server.port,
+      rawRequest(
+        [
+          'POST /1/upload%C0%AF HTTP/1.1',
+          `X-CleverTap-Account-Id: ${account.id}`,
+          `X-CleverTap-Passcode: ${account.passcode}`,
+          'Content-Type: application/json',
+          `Content-Length: ${Buffer.byteLength(body)}`,
+          'Connection: close',
+        ],
+        body,
+      ),
+    );
+    expectEnvelope(answer, 400, 'Request headers are not valid');
+    await expectNothingStoredAndHealthy();
+  });
+
   it('stray bytes after a completed request on a kept-alive connection: 400, and only the first stored', async () => {
     const connection = await RawConnection.open(server.port);
     try {
