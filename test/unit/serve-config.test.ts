@@ -115,6 +115,19 @@ describe('serve options', () => {
     ).toBe(true);
   });
 
+  it('reads --trust-proxy as addresses and CIDR ranges, and refuses anything else', () => {
+    expect(loadServeConfig({ flags: {}, env: {} }).trustProxy).toEqual([]);
+    expect(
+      loadServeConfig({ flags: {}, env: { ACTIVENOW_TRUST_PROXY: ' 10.0.0.0/8, ::1 ,fd00::/8,192.168.1.7' } })
+        .trustProxy,
+    ).toEqual(['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7']);
+    for (const bad of ['10.0.0.0/33', 'fd00::/129', 'proxy.example', '10.0.0.0/8/1', '10.0.0.0/', '1.2.3']) {
+      expect(() => loadServeConfig({ flags: { trustProxy: `127.0.0.1,${bad}` }, env: {} }), bad).toThrow(
+        /trustProxy \(--trust-proxy \/ ACTIVENOW_TRUST_PROXY\): expected IP addresses or CIDR ranges/,
+      );
+    }
+  });
+
   it('refuses a headers timeout over the request timeout', () => {
     expect(() =>
       loadServeConfig({ flags: { requestTimeoutMs: '1000', headersTimeoutMs: '2000' }, env: {} }),
