@@ -4,7 +4,7 @@
  * a share of users already known to the first-seen registry, and some late activities.
  */
 
-import type { Activity } from '../../src/model/activity.js';
+import { type Activity, activityOf } from '../../src/model/activity.js';
 import { APP_BROWSER } from '../../src/model/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 
@@ -446,17 +446,7 @@ export class Workload {
 
   /** Objects to fill batches into. */
   newBatch(): MutableActivity[] {
-    return Array.from({ length: this.shape.batchSize }, () => ({
-      user: '',
-      ts: 0,
-      sessionSource: undefined,
-      browser: undefined,
-      os: undefined,
-      device: undefined,
-      page: undefined,
-      country: undefined,
-      appVersion: undefined,
-    }));
+    return Array.from({ length: this.shape.batchSize }, () => ({ ...activityOf('', 0) }));
   }
 
   /**

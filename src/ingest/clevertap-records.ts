@@ -1,4 +1,4 @@
-import type { Activity, ActivityValues } from '../model/activity.js';
+import { type Activity, activityOf } from '../model/activity.js';
 import { UNKNOWN } from '../model/dimensions.js';
 import { RECORD_ERRORS } from '../model/record-errors.js';
 import {
@@ -236,7 +236,7 @@ function parseRecord(
 
   const session = fields.session;
   if (isAbsent(session)) {
-    if (isEvent) activities.push(activityOf(user, ts, NO_VALUES));
+    if (isEvent) activities.push(activityOf(user, ts));
     return undefined;
   }
   if (!isPlainObject(session)) return RECORD_ERRORS.invalidStructure;
@@ -282,7 +282,7 @@ function parseRecord(
     });
     if (derived.bot === true) {
       // A bot's activity: its user active in the bot lane, with no dimension values.
-      bots.push(activityOf(user, ts, NO_VALUES));
+      bots.push(activityOf(user, ts));
       return undefined;
     }
     sessionSource ??= derived.sessionSource;
@@ -315,31 +315,6 @@ function isOptionalString(value: unknown): value is string | undefined | null {
  */
 function known(value: NormalizedValue): NormalizedValue {
   return value === UNKNOWN ? undefined : value;
-}
-
-const NO_VALUES: ActivityValues = {
-  sessionSource: undefined,
-  browser: undefined,
-  os: undefined,
-  device: undefined,
-  page: undefined,
-  country: undefined,
-  appVersion: undefined,
-};
-
-/** Every activity has the same shape (all keys present), which keeps engine call sites monomorphic. */
-function activityOf(user: string, ts: number, values: ActivityValues): Activity {
-  return {
-    user,
-    ts,
-    sessionSource: values.sessionSource,
-    browser: values.browser,
-    os: values.os,
-    device: values.device,
-    page: values.page,
-    country: values.country,
-    appVersion: values.appVersion,
-  };
 }
 
 /** The user key (first present identifier) or the error that rejects the record. */

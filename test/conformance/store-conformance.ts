@@ -7,7 +7,7 @@ import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import type { Store } from '../../src/store/store.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { type ActSpec, activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
+import { type ActSpec, activityAgeArb, clockStepArb, eachValue } from '../support/time-arbitraries.js';
 
 /**
  * The store conformance suite (docs/architecture.md, "The Redis store"): every backend must pass it unchanged. It talks to a
@@ -256,13 +256,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
       {
         user: fc.integer({ min: 0, max: POOL_USERS.length - 1 }),
         offset: activityAgeArb(horizonSeconds),
-        sessionSource: value,
-        browser: value,
-        os: value,
-        device: value,
-        page: value,
-        country: value,
-        appVersion: value,
+        ...eachValue(value),
       },
       { requiredKeys: ['user', 'offset'] },
     );

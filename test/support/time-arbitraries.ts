@@ -1,4 +1,14 @@
 import fc from 'fast-check';
+import { type ActivityValues, VALUE_KEY_OF } from '../../src/model/activity.js';
+import { DIMENSIONS } from '../../src/protocol/dimensions.js';
+
+/** `value` for each of an activity's values, one per dimension: fields for fc.record. */
+export function eachValue<T>(value: fc.Arbitrary<T>): Record<keyof ActivityValues, fc.Arbitrary<T>> {
+  return Object.fromEntries(DIMENSIONS.map((dimension) => [VALUE_KEY_OF[dimension], value])) as Record<
+    keyof ActivityValues,
+    fc.Arbitrary<T>
+  >;
+}
 
 /**
  * One generated activity: user number in a pool, and its age `offset` relative to the time it is

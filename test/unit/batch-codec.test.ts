@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBatch, encodeBatch } from '../../src/backends/embedded/batch-codec.js';
 import type { Activity } from '../../src/model/activity.js';
 import { encodeBatchV1 } from '../../support/batch-codec-v1-encoder.js';
+import { eachValue } from '../support/time-arbitraries.js';
 
 const value = fc.option(fc.string({ maxLength: 64, unit: 'binary' }), { nil: undefined });
 const user = fc.oneof(
@@ -13,13 +14,7 @@ const activityAt = (ts: fc.Arbitrary<number>): fc.Arbitrary<Activity> =>
   fc.record({
     user,
     ts,
-    sessionSource: value,
-    browser: value,
-    os: value,
-    device: value,
-    page: value,
-    country: value,
-    appVersion: value,
+    ...eachValue(value),
   });
 /** An activity of the four dimensions that version 1 and 2 records hold. */
 const clevertapActivityAt = (ts: fc.Arbitrary<number>): fc.Arbitrary<Activity> =>
@@ -52,6 +47,22 @@ function withAllKeys(batch: readonly Activity[]): Activity[] {
     country: a.country,
     appVersion: a.appVersion,
   }));
+}
+
+/** The batch the released records below were written from; the last time as that version kept it. */
+function releasedBatch(lastTs: number): Activity[] {
+  return [
+    {
+      user: 'user-0001',
+      ts: 1_764_145_200,
+      sessionSource: 'Direct',
+      browser: 'Chrome',
+      os: 'Android',
+      device: 'Mobile',
+    },
+    { user: 'ünï-😀', ts: 1_764_145_199, browser: 'Chrome', device: 'Other' },
+    { user: 'u3', ts: lastTs },
+  ];
 }
 
 describe('batch codec', () => {
@@ -105,20 +116,7 @@ describe('batch codec', () => {
       '01030000000500060044697265637406004368726f6d650700416e64726f696406004d6f62696c6505004f746865720900757365722d303030310000000cae49da4100000100020003000680fc006e00ef002d003dd800de0000c00bae49da41ffff0100ffff0400020075330000201bae49da41ffffffffffffffff',
       'hex',
     );
-    expect(decodeBatch(released)).toStrictEqual(
-      withAllKeys([
-        {
-          user: 'user-0001',
-          ts: 1_764_145_200,
-          sessionSource: 'Direct',
-          browser: 'Chrome',
-          os: 'Android',
-          device: 'Mobile',
-        },
-        { user: 'ünï-😀', ts: 1_764_145_199, browser: 'Chrome', device: 'Other' },
-        { user: 'u3', ts: 1_764_145_260.5 },
-      ]),
-    );
+    expect(decodeBatch(released)).toStrictEqual(withAllKeys(releasedBatch(1_764_145_260.5)));
   });
 
   it('reads version 2 records, as versions before page, country and app_version wrote them', () => {
@@ -127,20 +125,7 @@ describe('batch codec', () => {
       '0203050c4469726563740c4368726f6d650e416e64726f69640c4d6f62696c650a4f74686572000000c00bae49da4112757365722d30303031010dfc006e00ef002d003dd800de000475333d00010203ff01ff04ffffffff',
       'hex',
     );
-    expect(decodeBatch(released)).toStrictEqual(
-      withAllKeys([
-        {
-          user: 'user-0001',
-          ts: 1_764_145_200,
-          sessionSource: 'Direct',
-          browser: 'Chrome',
-          os: 'Android',
-          device: 'Mobile',
-        },
-        { user: 'ünï-😀', ts: 1_764_145_199, browser: 'Chrome', device: 'Other' },
-        { user: 'u3', ts: 1_764_145_260 },
-      ]),
-    );
+    expect(decodeBatch(released)).toStrictEqual(withAllKeys(releasedBatch(1_764_145_260)));
   });
 
   it('refuses a record of more dimensions than this version knows', () => {

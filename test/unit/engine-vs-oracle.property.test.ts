@@ -6,7 +6,7 @@ import type { Activity } from '../../src/model/activity.js';
 import type { NowQuery, NowResult } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
-import { type ActSpec, activityAgeArb, clockStepArb } from '../support/time-arbitraries.js';
+import { type ActSpec, activityAgeArb, clockStepArb, eachValue } from '../support/time-arbitraries.js';
 
 /**
  * The engine against the brute-force oracle on random op sequences: every query of every sequence
@@ -85,13 +85,7 @@ function scenarioArb(profile: Profile): fc.Arbitrary<Scenario> {
         {
           user,
           offset: profile.offsets(horizon),
-          sessionSource: value,
-          browser: value,
-          os: value,
-          device: value,
-          page: value,
-          country: value,
-          appVersion: value,
+          ...eachValue(value),
         },
         { requiredKeys: ['user', 'offset'] },
       );

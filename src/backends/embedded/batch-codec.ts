@@ -1,4 +1,4 @@
-import { type Activity, type ActivityValues, VALUE_KEY_OF } from '../../model/activity.js';
+import { type Activity, type ActivityValues, activityOf, VALUE_KEY_OF } from '../../model/activity.js';
 import { DIMENSIONS } from '../../protocol/dimensions.js';
 import { decodeBatchV1 } from './batch-codec-v1.js';
 
@@ -183,6 +183,8 @@ function decodeIndexed(buffer: Buffer, at: number, dims: number): Activity[] {
     return values[index];
   };
   const activities: Activity[] = new Array(count);
+  // Reused for every activity: activityOf copies it.
+  const found: Partial<ActivityValues> = {};
   for (let i = 0; i < count; i++) {
     const user = reader.string();
     let ts: number;
@@ -191,20 +193,8 @@ function decodeIndexed(buffer: Buffer, at: number, dims: number): Activity[] {
       ts = buffer.readDoubleLE(reader.at);
       reader.at += 8;
     }
-    // Every key present, in one order: activities of one shape keep the engine's reads monomorphic.
-    const activity: { user: string; ts: number } & ActivityValues = {
-      user,
-      ts,
-      sessionSource: undefined,
-      browser: undefined,
-      os: undefined,
-      device: undefined,
-      page: undefined,
-      country: undefined,
-      appVersion: undefined,
-    };
-    for (let d = 0; d < dims; d++) activity[VALUE_KEYS[d]] = valueAt(dims * i + d);
-    activities[i] = activity;
+    for (let d = 0; d < dims; d++) found[VALUE_KEYS[d]] = valueAt(dims * i + d);
+    activities[i] = activityOf(user, ts, found);
   }
   if (reader.at < indexStart) throw new Error('batch has trailing bytes');
   if (reader.at > indexStart) throw new Error('batch is truncated');
