@@ -1,7 +1,7 @@
 /**
  * The log record of a batch, format version 1 (as released, support/batch-codec-v1-encoder.ts)
- * against version 2 (what the server writes): bytes per activity, and encode and decode time per
- * activity, on the benchmark workload's batches of 1000, the two formats alternating batch by batch
+ * against the current version (3, what the server writes): bytes per activity, and encode and
+ * decode time per activity, on the benchmark workload's batches of 1000, the two formats alternating batch by batch
  * in the same run.
  *
  *   node --import tsx bench/log-codec.ts
@@ -52,11 +52,11 @@ for (let b = 0; b < workload.batches; b++)
 
 for (let round = 0; round < ROUNDS; round++) {
   const v1: Totals = { bytes: 0, encodeNs: 0n, decodeNs: 0n };
-  const v2: Totals = { bytes: 0, encodeNs: 0n, decodeNs: 0n };
+  const current: Totals = { bytes: 0, encodeNs: 0n, decodeNs: 0n };
   batches.forEach((batch, b) => {
     const order: [typeof encodeBatch, Totals][] = [
       [encodeBatchV1, v1],
-      [encodeBatch, v2],
+      [encodeBatch, current],
     ];
     if (b % 2 === 1) order.reverse();
     for (const [encode, totals] of order) measure(encode, batch, totals);
@@ -64,6 +64,6 @@ for (let round = 0; round < ROUNDS; round++) {
   const line = (name: string, t: Totals) =>
     `${name}: ${(t.bytes / ACTIVITIES).toFixed(1)} B/activity, encode ${(Number(t.encodeNs) / ACTIVITIES).toFixed(0)} ns/activity, decode ${(Number(t.decodeNs) / ACTIVITIES).toFixed(0)} ns/activity`;
   process.stdout.write(
-    `round ${round + 1} (${formatInt(ACTIVITIES)} activities): ${line('v1', v1)}; ${line('v2', v2)}\n`,
+    `round ${round + 1} (${formatInt(ACTIVITIES)} activities): ${line('v1', v1)}; ${line('v3', current)}\n`,
   );
 }
