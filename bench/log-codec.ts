@@ -1,8 +1,8 @@
 /**
  * The log record of a batch, format version 1 (as released, support/batch-codec-v1-encoder.ts)
  * against the current version (3, what the server writes): bytes per activity, and encode and
- * decode time per activity, on the benchmark workload's batches of 1000, the two formats alternating batch by batch
- * in the same run.
+ * decode time per activity, on the benchmark workload's batches of 1000, the two formats
+ * alternating batch by batch in the same run.
  *
  *   node --import tsx bench/log-codec.ts
  *
