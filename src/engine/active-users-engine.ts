@@ -5,12 +5,20 @@ import {
   MIN_HORIZON_SECONDS,
 } from '../defaults.js';
 import type { Activity } from '../model/activity.js';
-import { assertWindowWithin, type NowQuery, type NowResult, type Splits } from '../model/now-query.js';
+import {
+  assertWindowWithin,
+  type NowFilter,
+  type NowQuery,
+  type NowResult,
+  type Splits,
+  TIMELINE_MINUTES,
+} from '../model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
 import { DimensionSlots } from './dimension-slots.js';
+import { type ScanSums, scanUsers } from './filtered-scan.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
 import { PREPARE_LIMIT } from './id-table.js';
-import { MinuteTimeline } from './minute-timeline.js';
+import { MinuteTimeline, timelineOf, timelineStartMinute } from './minute-timeline.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
 import { UsersRanking } from './users-ranking.js';
@@ -63,6 +71,9 @@ export class ActiveUsersEngine {
   private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
   private readonly newSums: Float64Array;
+  /** Scratch of a filtered query: the slots its filter keeps, and what the scan of the users found. */
+  private readonly accepted: Uint8Array;
+  private readonly scanned: ScanSums;
   /** Scratch of `splits`: users and slot of each value of a dimension with users, and their order. */
   private readonly valueUsers: Uint32Array;
   private readonly valueSlots: Uint16Array;
@@ -86,6 +97,14 @@ export class ActiveUsersEngine {
     const maxSlots = 1 + DIMS * (cap + 2);
     this.activeSums = new Float64Array(maxSlots);
     this.newSums = new Float64Array(maxSlots);
+    this.accepted = new Uint8Array(maxSlots);
+    this.scanned = {
+      count: 0,
+      fresh: 0,
+      activeSums: this.activeSums,
+      newSums: this.newSums,
+      minutes: new Float64Array(TIMELINE_MINUTES),
+    };
     this.valueUsers = new Uint32Array(cap + 2);
     this.valueSlots = new Uint16Array(cap + 2);
     this.ranking = new UsersRanking(cap + 2);
@@ -130,6 +149,7 @@ export class ActiveUsersEngine {
     const window = query.window;
     assertWindowWithin(window, this.horizon);
     this.advance(now);
+    if (query.filter !== undefined) return this.filteredQuery(query, query.filter);
     const slotCount = this.slots.size;
     this.active.sumWindow(window, slotCount, this.activeSums);
     const count = this.activeSums[0];
@@ -141,6 +161,53 @@ export class ActiveUsersEngine {
       if (query.splits.length > 0) result.newSplits = this.splits(query.splits, this.newSums);
     }
     if (query.timeline) result.timeline = this.timeline.points(this.clock);
+    return result;
+  }
+
+  /**
+   * The answer for the users `filter` keeps, from one pass over the users (filtered-scan.ts): the
+   * counters hold one dimension at a time, so they cannot tell which users hold two values at once.
+   */
+  private filteredQuery(query: NowQuery, filter: NowFilter): NowResult {
+    const accepted = this.accepted;
+    accepted.fill(0);
+    const filtered: number[] = [];
+    for (const dimension of DIMENSIONS) {
+      const values = filter[dimension];
+      if (values === undefined) continue;
+      const d = DIMENSIONS.indexOf(dimension);
+      filtered.push(d);
+      for (const value of values) {
+        const slot = this.slots.slotOf(d, value);
+        if (slot !== undefined) accepted[slot] = 1;
+      }
+    }
+    const found = this.scanned;
+    scanUsers(
+      this.users,
+      {
+        accepted,
+        filtered,
+        summed: query.splits.map((dimension) => DIMENSIONS.indexOf(dimension)),
+        windowStart: this.clock - query.window,
+        timeline: query.timeline,
+        clock: this.clock,
+      },
+      this.slots.size,
+      found,
+    );
+    const result: Mutable<NowResult> = {
+      count: found.count,
+      splits: this.splits(query.splits, found.activeSums),
+    };
+    if (query.userType) {
+      result.userType = { new: found.fresh, returning: found.count - found.fresh };
+      if (query.splits.length > 0) result.newSplits = this.splits(query.splits, found.newSums);
+    }
+    if (query.timeline) {
+      const first = timelineStartMinute(this.clock);
+      result.timeline = timelineOf(this.clock, (minute) => found.minutes[minute - first]);
+    }
     return result;
   }
 

@@ -84,6 +84,13 @@ export class DimensionSlots {
     return ordered;
   }
 
+  /** The slot that holds `value` of dimension number `d` now, if any: a lookup that allocates nothing. */
+  slotOf(d: number, value: string): number | undefined {
+    if (value === UNKNOWN) return this.unknownSlots[d];
+    if (value === OTHER) return this.otherSlots[d];
+    return this.slotsByValue[d].get(value);
+  }
+
   /**
    * The slot for `value` of dimension number `d`. `liveUsers(slot)` tells how many users with a
    * latest activity in the horizon hold the slot.

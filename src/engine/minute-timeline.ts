@@ -1,4 +1,4 @@
-import { TIMELINE_MINUTES } from '../model/now-query.js';
+import { TIMELINE_MINUTES, type TimelinePoint } from '../model/now-query.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 
 /** Minutes remembered: the timeline's, plus room so a late activity never lands on a newer minute. */
@@ -58,13 +58,24 @@ export class MinuteTimeline {
   }
 
   /** The TIMELINE_MINUTES minutes ending with the one holding `now`, oldest first. */
-  points(now: number): { ts: number; count: number }[] {
-    const last = Math.floor(now / 60);
-    const points = [];
-    for (let minute = last - TIMELINE_MINUTES + 1; minute <= last; minute++) {
+  points(now: number): TimelinePoint[] {
+    return timelineOf(now, (minute) => {
       const i = minute % TRACKED_MINUTES;
-      points.push({ ts: minute * 60, count: this.minutes[i] === minute ? this.counts[i] : 0 });
-    }
-    return points;
+      return this.minutes[i] === minute ? this.counts[i] : 0;
+    });
   }
+}
+
+/** The first minute (epoch minutes) of the timeline at `now`. */
+export function timelineStartMinute(now: number): number {
+  return Math.floor(now / 60) - TIMELINE_MINUTES + 1;
+}
+
+/** The timeline at `now`, oldest minute first, from the count of each minute (epoch minutes). */
+export function timelineOf(now: number, countIn: (minute: number) => number): TimelinePoint[] {
+  const points: TimelinePoint[] = [];
+  const first = timelineStartMinute(now);
+  for (let minute = first; minute < first + TIMELINE_MINUTES; minute++)
+    points.push({ ts: minute * 60, count: countIn(minute) });
+  return points;
 }

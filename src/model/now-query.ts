@@ -8,6 +8,15 @@ export const MAX_WINDOW_SECONDS = 3600;
 /** Minutes covered by the `timeline` extension, the current (partial) minute included. */
 export const TIMELINE_MINUTES = 30;
 
+/** Most values a filter may list for one dimension (docs/api.md#filter). */
+export const MAX_FILTER_VALUES = 100;
+
+/**
+ * The users a query is restricted to: for each dimension named, those whose value (that of their
+ * latest activity, as in the splits) is one of the values listed; every dimension named must match.
+ */
+export type NowFilter = Readonly<Partial<Record<Dimension, readonly string[]>>>;
+
 export interface NowQuery {
   /** Window length in seconds: users active in (now - window, now]. */
   readonly window: number;
@@ -15,6 +24,8 @@ export interface NowQuery {
   /** Splits to compute, in the order they should appear in the response. */
   readonly splits: readonly Dimension[];
   readonly timeline: boolean;
+  /** Absent: every user. Present: only the users it keeps, in the count, splits and timeline alike. */
+  readonly filter?: NowFilter;
 }
 
 /** value → active users; zero counts omitted; ordered by count descending, then value ascending. */

@@ -1,6 +1,6 @@
 import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
-import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+import type { NowFilter, NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 
 /**
@@ -78,8 +78,10 @@ export class NaiveOracle {
     const t = this.clock;
     const w = query.window;
 
+    const kept = (user: string): boolean => this.keeps(user, query.filter);
     const active: string[] = [];
     for (const user of this.allUsers()) {
+      if (!kept(user)) continue;
       const inWindow = this.received.some((r) => r.user === user && r.counted && r.ts > t - w && r.ts <= t);
       if (inWindow) active.push(user);
     }
@@ -115,7 +117,7 @@ export class NaiveOracle {
       for (let m = lastMinute - (TIMELINE_POINTS - 1); m <= lastMinute; m++) {
         const users = new Set<string>();
         for (const r of this.received) {
-          if (r.counted && Math.floor(r.ts / 60) === m) users.add(r.user);
+          if (r.counted && Math.floor(r.ts / 60) === m && kept(r.user)) users.add(r.user);
         }
         points.push({ ts: m * 60, count: users.size });
       }
@@ -142,6 +144,16 @@ export class NaiveOracle {
     }
     if (live.has(raw) || live.size < this.valueCap) return raw;
     return OTHER;
+  }
+
+  /** Whether every dimension the filter names holds one of its values in the user's latest activity. */
+  private keeps(user: string, filter: NowFilter | undefined): boolean {
+    if (filter === undefined) return true;
+    const latest = this.latest(user);
+    if (latest === undefined) return false;
+    return Object.entries(filter).every(([dim, values]) =>
+      (values as readonly string[]).includes(latest.values[dim as Dimension]),
+    );
   }
 
   /** The counted activity of `user` with the greatest ts; on a tie, the last received. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ActiveUsersEngine } from '../../src/engine/active-users-engine.js';
 import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../src/model/activity.js';
-import type { NowQuery, NowResult } from '../../src/model/now-query.js';
+import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
+import type { NowFilter, NowQuery, NowResult } from '../../src/model/now-query.js';
 import { DIMENSIONS } from '../../src/protocol/dimensions.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { type ActSpec, activityAgeArb, clockStepArb, eachValue } from '../support/time-arbitraries.js';
@@ -60,12 +61,25 @@ function windowArb(h: number): fc.Arbitrary<number> {
   );
 }
 
-function queryArb(h: number): fc.Arbitrary<NowQuery> {
+/** Half the queries are filtered: up to three dimensions, each with values sent, and values never sent. */
+function filterArb(values: readonly string[]): fc.Arbitrary<NowFilter | undefined> {
+  const listed = fc.uniqueArray(fc.constantFrom(...values.filter((v) => v !== ''), UNKNOWN, OTHER, 'never'), {
+    minLength: 1,
+    maxLength: 3,
+  });
+  return fc.option(
+    fc.dictionary(fc.constantFrom(...DIMENSIONS), listed, { minKeys: 1, maxKeys: 3 }) as fc.Arbitrary<NowFilter>,
+    { nil: undefined, freq: 2 },
+  );
+}
+
+function queryArb(h: number, values: readonly string[]): fc.Arbitrary<NowQuery> {
   return fc.record({
     window: windowArb(h),
     userType: fc.boolean(),
     splits: fc.shuffledSubarray([...DIMENSIONS]),
     timeline: fc.boolean(),
+    filter: filterArb(values),
   });
 }
 
@@ -102,7 +116,7 @@ function scenarioArb(profile: Profile): fc.Arbitrary<Scenario> {
         },
         {
           weight: wq,
-          arbitrary: fc.record({ kind: fc.constant('query' as const), dt, query: queryArb(horizon) }),
+          arbitrary: fc.record({ kind: fc.constant('query' as const), dt, query: queryArb(horizon, profile.values) }),
         },
         {
           weight: wm,
