@@ -60,7 +60,8 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
     let passed = 0;
     for (let i = 0; i < filtered.length; i++) passed += accepted[halves[dimsAt + filtered[i]]];
     if (passed !== filtered.length) continue;
-    if (request.timeline) countMinutes(words[at + MINUTE_MASK], Math.floor(latest / 60), firstMinute, minutes);
+    if (request.timeline)
+      countMinutes(words[at + MINUTE_MASK], Math.floor(latest / 60), firstMinute, minutes);
     if (latest <= windowStart) continue;
     count++;
     const isNew = words[at + FIRST] > windowStart;

@@ -171,7 +171,7 @@ export class NowStreamHub {
     try {
       const [result, bots] = await Promise.all([
         this.store.now(account, STREAM_QUERY, at),
-        botsActive(this.store, account, STREAM_QUERY.window, at),
+        botsActive(this.store, account, STREAM_QUERY, at),
       ]);
       answer = renderNow(topOfResult(result, STREAM_TOP), { bots });
     } catch (error) {

@@ -10,6 +10,8 @@ export const TIMELINE_MINUTES = 30;
 
 /** Most values a filter may list for one dimension (docs/api.md#filter). */
 export const MAX_FILTER_VALUES = 100;
+/** Longest value a filter may list: a page path is the longest value kept (128). */
+export const MAX_FILTER_VALUE_LENGTH = 256;
 
 /**
  * The users a query is restricted to: for each dimension named, those whose value (that of their

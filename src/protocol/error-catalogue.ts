@@ -31,6 +31,10 @@ export const API_ERRORS = {
   tooManyHits: { status: 429, message: 'Too many hits for this account; retry later' },
   tooManyStreams: { status: 429, message: 'Too many open streams for this account: at most {max}' },
   internal: { status: 500, message: 'Internal server error' },
+  unsupportedParameter: {
+    status: 501,
+    message: 'Parameter {name} is not available on this server: {reason}',
+  },
   storeUnavailable: { status: 503, message: 'Storage is unavailable; retry later' },
   notReady: { status: 503, message: 'Server is starting; retry later' },
   shuttingDown: { status: 503, message: 'Server is shutting down; retry later' },

@@ -26,14 +26,18 @@ describe("the embedded backend's --store forms", () => {
 
 describeStoreConformance(
   'embedded (SQLite)',
-  backendStoreHarness(embeddedBackend, async () => {
-    const dir = await temporaryDir();
-    return {
-      target: { kind: 'embedded' },
-      dataDir: dir,
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
-  }),
+  backendStoreHarness(
+    embeddedBackend,
+    async () => {
+      const dir = await temporaryDir();
+      return {
+        target: { kind: 'embedded' },
+        dataDir: dir,
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+    'answer',
+  ),
 );
 
 /**

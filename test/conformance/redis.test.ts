@@ -25,11 +25,15 @@ import { describeStoreConformance } from './store-conformance.js';
 const CACHE_MS = 1000;
 
 function storeHarness(deployment: RedisDeployment) {
-  return backendStoreHarness(redisBackend, async () => {
-    await flushAll(deployment);
-    // The Redis backend keeps nothing on disk.
-    return { target: deployment.target(), dataDir: '', cleanup: async () => {} };
-  });
+  return backendStoreHarness(
+    redisBackend,
+    async () => {
+      await flushAll(deployment);
+      // The Redis backend keeps nothing on disk.
+      return { target: deployment.target(), dataDir: '', cleanup: async () => {} };
+    },
+    'refuse',
+  );
 }
 
 /**

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
-import type { NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+import type {
+  NowFilter,
+  NowQuery,
+  NowResult,
+  Split,
+  Splits,
+  TimelinePoint,
+} from '../../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import type { Store } from '../../src/store/store.js';
@@ -45,6 +52,11 @@ export interface OpenedStore {
 export interface StoreHarness {
   /** Fresh, empty storage with these limits, and a ready store over it. */
   open(limits: StoreLimits): Promise<OpenedStore>;
+  /**
+   * What the store does with a filtered query: answer it (and agree with the oracle), or refuse it
+   * with `unsupportedParameter` naming `filter`, as docs/api.md#filter allows a store to.
+   */
+  readonly filters: 'answer' | 'refuse';
 }
 
 /** 2025-11-24T16:00:00Z, a multiple of 60: minute arithmetic stays readable. */
@@ -131,6 +143,7 @@ class Session {
     private readonly opened: OpenedStore,
     readonly limits: StoreLimits,
     start: number,
+    private readonly filters: StoreHarness['filters'],
   ) {
     this.current = opened.store;
     this.at = start;
@@ -170,6 +183,19 @@ class Session {
     expectSameResult(got, want, query, where);
     expectConsistent(got, where);
     return got;
+  }
+
+  /**
+   * A filtered query: asked like `now` of a store that answers filters; of one that refuses them,
+   * the refusal is checked and undefined returned.
+   */
+  async nowFiltered(account: string, query: NowQuery, at = this.at): Promise<NowResult | undefined> {
+    if (this.filters === 'answer') return this.now(account, query, at);
+    await expect(this.current.now(account, query, at)).rejects.toMatchObject({
+      kind: 'unsupportedParameter',
+      params: { name: 'filter' },
+    });
+    return undefined;
   }
 
   async dropAccount(account: string): Promise<void> {
@@ -231,6 +257,19 @@ interface Scenario {
 
 const ACCOUNTS = [A, B];
 
+/** A third of the queries are filtered: one or two dimensions, each with values of the pool or none sent. */
+const filterArb: fc.Arbitrary<NowFilter | undefined> = fc.option(
+  fc.dictionary(
+    fc.constantFrom(...DIMENSIONS),
+    fc.uniqueArray(fc.constantFrom(...POOL_VALUES.filter((value) => value !== ''), 'never'), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    { minKeys: 1, maxKeys: 2 },
+  ) as fc.Arbitrary<NowFilter>,
+  { nil: undefined, freq: 3 },
+);
+
 function queryArb(h: number): fc.Arbitrary<NowQuery> {
   return fc.record({
     window: fc.oneof(
@@ -241,6 +280,7 @@ function queryArb(h: number): fc.Arbitrary<NowQuery> {
     userType: fc.boolean(),
     splits: fc.shuffledSubarray([...DIMENSIONS]),
     timeline: fc.boolean(),
+    filter: filterArb,
   });
 }
 
@@ -308,7 +348,8 @@ async function runScenario(session: Session, scenario: Scenario): Promise<number
         op.batch.map((spec) => toActivity(spec, at)),
       );
     } else if (op.kind === 'query') {
-      await session.now(ACCOUNTS[op.account], op.query);
+      if (op.query.filter === undefined) await session.now(ACCOUNTS[op.account], op.query);
+      else await session.nowFiltered(ACCOUNTS[op.account], op.query);
       compared++;
     } else if (op.kind === 'drop') {
       await session.dropAccount(ACCOUNTS[op.account]);
@@ -451,7 +492,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
 
     async function open(limits: Partial<StoreLimits> = {}, start = T0): Promise<Session> {
       const all = { ...DEFAULT_LIMITS, ...limits };
-      const session = new Session(await harness.open(all), all, start);
+      const session = new Session(await harness.open(all), all, start, harness.filters);
       sessions.push(session);
       return session;
     }
@@ -472,6 +513,41 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         timeline: timeline(T0, {}),
       });
       expect(await s.now(A, q(300))).toEqual({ count: 0, splits: {} });
+    });
+
+    it('filter: only the users whose latest values it keeps, in every field (or refused, as documented)', async () => {
+      const s = await open();
+      await s.record(A, [
+        act('u1', T0 - 100, { country: 'IN', device: 'Mobile', page: '/a' }),
+        act('u2', T0 - 50, { country: 'US', device: 'Desktop', page: '/a' }),
+        act('u3', T0 - 10, { country: 'IN', device: 'Desktop', page: '/b' }),
+        // Outside the window, inside the timeline.
+        act('u4', T0 - 700, { country: 'IN', device: 'Mobile', page: '/c' }),
+        act('u5', T0 - 5, { device: 'Mobile' }),
+      ]);
+      // u2's latest values are India and Mobile: the filter reads those, for every minute of u2.
+      await s.record(A, [act('u2', T0, { country: 'IN', device: 'Mobile', page: '/b' })]);
+      const inMobile = await s.nowFiltered(A, {
+        ...full(300),
+        splits: ['page'],
+        filter: { country: ['IN'], device: ['Mobile'] },
+      });
+      const unknownCountry = await s.nowFiltered(A, q(300, { filter: { country: ['Unknown', 'FR'] } }));
+      const nobody = await s.nowFiltered(A, q(300, { timeline: true, filter: { country: ['FR'] } }));
+      if (harness.filters === 'refuse') return;
+      const pages: Split = [
+        ['/a', 1],
+        ['/b', 1],
+      ];
+      expect(inMobile).toEqual({
+        count: 2,
+        userType: { new: 2, returning: 0 },
+        splits: { page: pages },
+        newSplits: { page: pages },
+        timeline: timeline(T0, { 0: 1, 1: 1, 2: 1, 12: 1 }),
+      });
+      expect(unknownCountry).toEqual({ count: 1, splits: {} });
+      expect(nobody).toEqual({ count: 0, splits: {}, timeline: timeline(T0, {}) });
     });
 
     it('keeps accounts apart: users, first-seen, values; dropAccount forgets one account only', async () => {
@@ -908,7 +984,12 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         let queries = 0;
         await fc.assert(
           fc.asyncProperty(scenarioArb, async (scenario) => {
-            const session = new Session(await harness.open(scenario.limits), scenario.limits, scenario.start);
+            const session = new Session(
+              await harness.open(scenario.limits),
+              scenario.limits,
+              scenario.start,
+              harness.filters,
+            );
             try {
               queries += await runScenario(session, scenario);
             } finally {

@@ -1,6 +1,13 @@
 import { type Activity, VALUE_KEY_OF } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
-import type { NowFilter, NowQuery, NowResult, Split, Splits, TimelinePoint } from '../../src/model/now-query.js';
+import type {
+  NowFilter,
+  NowQuery,
+  NowResult,
+  Split,
+  Splits,
+  TimelinePoint,
+} from '../../src/model/now-query.js';
 import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
 
 /**

@@ -68,7 +68,10 @@ function filterArb(values: readonly string[]): fc.Arbitrary<NowFilter | undefine
     maxLength: 3,
   });
   return fc.option(
-    fc.dictionary(fc.constantFrom(...DIMENSIONS), listed, { minKeys: 1, maxKeys: 3 }) as fc.Arbitrary<NowFilter>,
+    fc.dictionary(fc.constantFrom(...DIMENSIONS), listed, {
+      minKeys: 1,
+      maxKeys: 3,
+    }) as fc.Arbitrary<NowFilter>,
     { nil: undefined, freq: 2 },
   );
 }
@@ -116,7 +119,11 @@ function scenarioArb(profile: Profile): fc.Arbitrary<Scenario> {
         },
         {
           weight: wq,
-          arbitrary: fc.record({ kind: fc.constant('query' as const), dt, query: queryArb(horizon, profile.values) }),
+          arbitrary: fc.record({
+            kind: fc.constant('query' as const),
+            dt,
+            query: queryArb(horizon, profile.values),
+          }),
         },
         {
           weight: wm,

@@ -76,6 +76,38 @@ describe('parseNowRequest', () => {
     );
   });
 
+  it('reads a filter, its dimensions in response order, and asks for as_of', () => {
+    const ask = parseNowRequest({ filter: { device: ['Mobile'], country: ['IN', 'US'] }, page: true }, 1800);
+    expect(ask.query.filter).toEqual({ country: ['IN', 'US'], device: ['Mobile'] });
+    expect(Object.keys(ask.query.filter ?? {})).toEqual(['device', 'country']);
+    expect(ask.asOf).toBe(true);
+    const empty = parseNowRequest({ filter: {} }, 1800);
+    expect(empty.asOf).toBe(true);
+    expect('filter' in empty.query).toBe(false);
+    const hundred = Array.from({ length: 100 }, (_, i) => `/p${i}`);
+    expect(parseNowRequest({ filter: { page: hundred } }, 1800).query.filter).toEqual({ page: hundred });
+    expect(parseNowRequest({ filter: { page: ['x'.repeat(256)] } }, 1800).query.filter).toBeDefined();
+  });
+
+  it('refuses a filter that is not an object of non-empty lists of short strings, naming where', () => {
+    const values = 'expected an array of 1 to 100 strings of 1 to 256 characters';
+    const cases: [unknown, string][] = [
+      [['country'], 'Invalid parameter filter: expected an object of dimension → values'],
+      ['IN', 'Invalid parameter filter: expected an object of dimension → values'],
+      [{ colour: ['red'] }, 'Unknown parameter: filter.colour'],
+      [{ user_type: ['new'] }, 'Unknown parameter: filter.user_type'],
+      [{ country: 'IN' }, `Invalid parameter filter.country: ${values}`],
+      [{ country: [] }, `Invalid parameter filter.country: ${values}`],
+      [{ country: [''] }, `Invalid parameter filter.country: ${values}`],
+      [{ country: ['IN', 7] }, `Invalid parameter filter.country: ${values}`],
+      [{ page: ['x'.repeat(257)] }, `Invalid parameter filter.page: ${values}`],
+      [{ page: Array.from({ length: 101 }, (_, i) => `/p${i}`) }, `Invalid parameter filter.page: ${values}`],
+    ];
+    for (const [filter, message] of cases) {
+      expect(refusal(() => parseNowRequest({ filter }, 1800)).message, JSON.stringify(filter)).toBe(message);
+    }
+  });
+
   it('bounds window by the horizon, at most 3600', () => {
     expect(parseNowRequest({ window: 1800 }, 1800).query.window).toBe(1800);
     expect(refusal(() => parseNowRequest({ window: 1801 }, 1800)).message).toBe(

@@ -1,4 +1,5 @@
 import type { Activity } from '../../model/activity.js';
+import { ApiError } from '../../model/api-errors.js';
 import {
   assertWindowWithin,
   type NowQuery,
@@ -91,6 +92,7 @@ export class RedisStore implements Store {
 
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
     assertWindowWithin(query.window, this.horizon);
+    if (query.filter !== undefined) throw new ApiError('unsupportedParameter', FILTER_REFUSAL);
     const keys = accountKeys(account);
     const dimensions = query.splits.map((dimension) => DIMENSIONS.indexOf(dimension) + 1).join('');
     const args = [
@@ -128,6 +130,17 @@ export class RedisStore implements Store {
     return this.connection.runScript(script, keys, args);
   }
 }
+
+/**
+ * Why the redis store refuses filters (docs/api.md#filter): a filtered answer needs a pass over every
+ * live user, and a script doing it would hold the Redis server, which runs one command at a time,
+ * for about a second per million users; reading the users out instead would answer from a state
+ * other writes change meanwhile.
+ */
+const FILTER_REFUSAL = {
+  name: 'filter',
+  reason: 'the redis store answers from counters and cannot filter users (see docs/api.md#filter)',
+};
 
 function resultOf(query: NowQuery, reply: NowReply): NowResult {
   const [clock, count, fresh, timeline, rows] = reply;

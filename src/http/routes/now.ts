@@ -2,8 +2,11 @@ import { z } from 'zod';
 import { botLaneOf } from '../../model/bot-lane.js';
 import {
   DEFAULT_WINDOW_SECONDS,
+  MAX_FILTER_VALUE_LENGTH,
+  MAX_FILTER_VALUES,
   MAX_WINDOW_SECONDS,
   MIN_WINDOW_SECONDS,
+  type NowFilter,
   type NowQuery,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
@@ -19,6 +22,28 @@ import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 const topReason = { error: `expected an integer from 1 to ${MAX_TOP}` };
+const filterValuesReason = {
+  error: `expected an array of 1 to ${MAX_FILTER_VALUES} strings of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`,
+};
+const filterValues = z
+  .array(
+    z.string(filterValuesReason).min(1, filterValuesReason).max(MAX_FILTER_VALUE_LENGTH, filterValuesReason),
+    filterValuesReason,
+  )
+  .min(1, filterValuesReason)
+  .max(MAX_FILTER_VALUES, filterValuesReason);
+const filterSchema = z
+  .strictObject(
+    Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, filterValues.optional()])) as Record<
+      Dimension,
+      z.ZodOptional<typeof filterValues>
+    >,
+    { error: 'expected an object of dimension → values' },
+  )
+  .meta({
+    description:
+      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits, timeline and bots are all restricted. Not available on the redis store (501).',
+  });
 
 /**
  * A `/1/now.json` request: the query the store answers, and how its answer is shaped by the
@@ -90,6 +115,7 @@ export function nowRequestSchema(horizonSeconds: number) {
         .meta({
           description: `activenow extension: keep the N values with the most users in each split (1 to ${MAX_TOP}); the users of the others are counted under Other.`,
         }),
+      filter: filterSchema.optional(),
     })
     .meta({ description: 'No body, `{}`, or any of these keys; `false` is the same as leaving a key out.' });
 }
@@ -100,7 +126,7 @@ const requestSchemas = new Map<number, ReturnType<typeof nowRequestSchema>>();
 /**
  * The `/1/now.json` body as a request: `{}` or no body for the count alone; booleans `user_type`,
  * `session_source`, `browser`, `os`, `device`; extensions `page`, `country`, `app_version`, `window`,
- * `timeline`, `top` and `bots`. Any other key, or a value of the wrong type, is refused, naming the key.
+ * `timeline`, `top`, `bots` and `filter`. Any other key, or a value of the wrong type, is refused, naming the key.
  */
 export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
   let schema = requestSchemas.get(horizonSeconds);
@@ -110,12 +136,14 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
   }
   const fields = parseBody(schema, body);
   const splits = DIMENSIONS.filter((dimension) => fields[dimension] === true);
+  const filter = filterOf(fields.filter);
   return {
     query: {
       window: fields.window ?? DEFAULT_WINDOW_SECONDS,
       userType: fields.user_type === true,
       splits,
       timeline: fields.timeline === true,
+      ...(filter === undefined ? {} : { filter }),
     },
     top: fields.top,
     bots: fields.bots === true,
@@ -124,8 +152,17 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
       fields.timeline === true ||
       fields.top !== undefined ||
       fields.bots === true ||
+      fields.filter !== undefined ||
       splits.some(isExtensionSplit),
   };
+}
+
+/** The filter of a request, its dimensions in DIMENSIONS order; `{}` filters nothing. */
+function filterOf(fields: Partial<Record<Dimension, string[]>> | undefined): NowFilter | undefined {
+  if (fields === undefined) return undefined;
+  const named = DIMENSIONS.filter((dimension) => fields[dimension] !== undefined);
+  if (named.length === 0) return undefined;
+  return Object.fromEntries(named.map((dimension) => [dimension, fields[dimension]]));
 }
 
 const users = z.int().nonnegative();
@@ -168,7 +205,7 @@ export const nowResponseSchema = z.strictObject({
   }),
   as_of: z.int().optional().meta({
     description:
-      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top, bots, page, country, app_version).',
+      'activenow extension: the server time the answer is for, epoch seconds; present when the request uses an extension (window, timeline, top, bots, filter, page, country, app_version).',
   }),
 });
 
@@ -182,7 +219,7 @@ const PATH = NOW_PATH;
 export async function answerNow(store: Store, account: string, ask: NowAsk, at: number): Promise<string> {
   const [result, bots] = await Promise.all([
     store.now(account, ask.query, at),
-    ask.bots ? botsActive(store, account, ask.query.window, at) : undefined,
+    ask.bots ? botsActive(store, account, ask.query, at) : undefined,
   ]);
   return renderNow(ask.top === undefined ? result : topOfResult(result, ask.top), {
     bots,
@@ -190,11 +227,20 @@ export async function answerNow(store: Store, account: string, ask: NowAsk, at: 
   });
 }
 
-/** Distinct bots of `account` active in the `window` seconds up to `at`: its bot lane's count. */
-export async function botsActive(store: Store, account: string, window: number, at: number): Promise<number> {
+/**
+ * Distinct bots of `account` active in the window of `query` up to `at`, kept by its filter if it
+ * has one: its bot lane's count.
+ */
+export async function botsActive(
+  store: Store,
+  account: string,
+  query: NowQuery,
+  at: number,
+): Promise<number> {
+  const { window, filter } = query;
   const lane = await store.now(
     botLaneOf(account),
-    { window, userType: false, splits: [], timeline: false },
+    { window, userType: false, splits: [], timeline: false, ...(filter === undefined ? {} : { filter }) },
     at,
   );
   return lane.count;
@@ -208,7 +254,7 @@ export const nowRoute: Route = {
         operationId: 'now',
         summary: 'Distinct active users now, optionally split (CleverTap Real-Time Counts)',
         description:
-          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. The splits `page`, `country` and `app_version`, and `window`, `timeline`, `top` and `bots`, are activenow extensions; an answer to a request using one carries `as_of`.',
+          'Users with at least one event in (now − window, now]. Each requested split maps value → users and sums to count; `new` holds the splits of new users when user_type and a split are requested. The splits `page`, `country` and `app_version`, and `window`, `timeline`, `top`, `bots` and `filter`, are activenow extensions; an answer to a request using one carries `as_of`.',
         tags: ['Real-Time Counts'],
         security: CREDENTIALS_SECURITY,
         requestBody: jsonBody(
@@ -235,6 +281,7 @@ export const nowRoute: Route = {
           'bodyNotObject',
           'unknownParameter',
           'invalidParameter',
+          'unsupportedParameter',
         ],
       },
     },
