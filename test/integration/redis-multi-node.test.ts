@@ -281,6 +281,7 @@ async function expectNodesAgree(nodes: readonly ServerProcess[], account: Creden
   expect(all.userType?.new).toBeGreaterThan(0);
   expect(all.userType?.returning).toBeGreaterThan(0);
   await expectBotsApart(nodes, account, all.count);
+  await expectFilterRefused(nodes[0], account);
   return oracle;
 }
 
@@ -303,6 +304,21 @@ async function expectBotsApart(
     // No person came since `count` was read: bots added none (people may only have left the window).
     expect((answer.body as { count: number }).count).toBeLessThanOrEqual(count);
   }
+}
+
+/** A filtered query gets the documented 501 from a node on Redis (docs/api.md#filter). */
+async function expectFilterRefused(node: ServerProcess, account: Credentials): Promise<void> {
+  const answer = await postJson(`${node.url}/1/now.json`, account, {
+    filter: { country: ['IN'] },
+    page: true,
+  });
+  expect(answer.status).toBe(501);
+  expect(answer.body).toEqual({
+    status: 'fail',
+    error:
+      'Parameter filter is not available on this server: the redis store answers from counters and cannot filter users (see docs/api.md#filter)',
+    code: 501,
+  });
 }
 
 /** Polls `check` (every 100 ms) until it passes; fails with its last answer after PROPAGATION_WAIT_MS. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activity } from '../../src/model/activity.js';
+import type { NowFilter } from '../../src/model/now-query.js';
 import { expectedBody } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { credentials, post, startTestServer, type TestServer } from '../support/test-server.js';
@@ -74,7 +75,7 @@ describe('upload then now.json over HTTP, against the oracle', () => {
     await server.close();
   });
 
-  it('answers exactly what the oracle predicts, for every split and the new breakdown', async () => {
+  it('answers exactly what the oracle predicts, for every split, the new breakdown and filters', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
@@ -104,7 +105,9 @@ describe('upload then now.json over HTTP, against the oracle', () => {
           all,
           { browser: true, device: true },
           { ...all, window: 600 },
-        ]) {
+          { ...all, filter: { device: ['Mobile'], browser: ['Chrome', 'App'] } },
+          { user_type: true, os: true, filter: { os: ['iOS', 'Unknown'] }, window: 900 },
+        ] as Record<string, unknown>[]) {
           const response = await post(`${server.url}/1/now.json`, query, headers);
           const expected = expectedBody(
             oracle.query(
@@ -113,12 +116,13 @@ describe('upload then now.json over HTTP, against the oracle', () => {
                 userType: 'user_type' in query,
                 splits: (['session_source', 'browser', 'os', 'device'] as const).filter((d) => d in query),
                 timeline: false,
+                ...('filter' in query && { filter: query.filter as NowFilter }),
               },
               server.clock.now,
             ),
           );
           // An extension asked: the answer says when it is for.
-          if ('window' in query) expected.as_of = server.clock.now;
+          if ('window' in query || 'filter' in query) expected.as_of = server.clock.now;
           expect(response.status).toBe(200);
           expect(response.body).toEqual(expected);
           // Key order is part of the contract: count-descending splits, fixed top-level order.
