@@ -29,7 +29,7 @@ import {
   MIN_METRICS_TOKEN_LENGTH,
 } from './defaults.js';
 import { MAX_TOP } from './model/split-top.js';
-import { DIMENSIONS } from './protocol/dimensions.js';
+import { DIMENSIONS, type Dimension } from './protocol/dimensions.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -138,6 +138,25 @@ export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
 const splitNames = ['user_type', ...DIMENSIONS, 'timeline', 'bots'] as const;
 
+/** `country=IN,US;device=Mobile` → `{ country: ['IN', 'US'], device: ['Mobile'] }`, the now.json filter. */
+const filterOption = z.string().transform((text, ctx): Partial<Record<Dimension, string[]>> => {
+  const filter: Partial<Record<Dimension, string[]>> = {};
+  for (const part of text.split(';').filter((item) => item.trim() !== '')) {
+    const [name, list, ...rest] = part.split('=');
+    const dimension = DIMENSIONS.find((each) => each === name.trim());
+    const values = commaList.parse(list ?? '');
+    if (dimension === undefined || rest.length > 0 || values.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected dimension=value,value;… with dimensions of ${DIMENSIONS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    filter[dimension] = values;
+  }
+  return filter;
+});
+
 /** Options of the commands that talk to a running server (`now`). */
 const clientSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
@@ -145,6 +164,7 @@ const clientSchema = z.object({
   passcode: z.string().min(1, 'required'),
   split: commaList.pipe(z.array(z.enum(splitNames))).default([]),
   top: positiveInt(MAX_TOP).optional(),
+  filter: filterOption.optional(),
   json: z.stringbool().or(z.boolean()).default(false),
 });
 export type ClientConfig = Readonly<z.infer<typeof clientSchema>>;

@@ -16,6 +16,10 @@ export function registerNowCommand(program: Command): void {
       'comma-separated: user_type,session_source,browser,os,device,page,country,app_version,timeline,bots',
     )
     .option('--top <n>', 'keep the n values with the most users in each split (the others count as Other)')
+    .option(
+      '--filter <filter>',
+      'count only users with these values, e.g. "country=IN,US;device=Mobile" (dimension=values, ;-separated)',
+    )
     .option('--json', 'print the JSON response')
     .action(async (flags: Record<string, unknown>) => {
       const config = loadClientConfig({ flags, env: process.env });
@@ -29,6 +33,7 @@ export function registerNowCommand(program: Command): void {
         body: JSON.stringify({
           ...Object.fromEntries(config.split.map((name) => [name, true])),
           ...(config.top === undefined ? {} : { top: config.top }),
+          ...(config.filter === undefined ? {} : { filter: config.filter }),
         }),
       });
       const text = await response.text();

@@ -15,6 +15,7 @@ export { parseRetryAfter } from './retry.js';
 export type { NowStream, StreamErrorInfo, StreamOptions } from './stream.js';
 export type { FetchLike } from './transport.js';
 export {
+  type NowFilter,
   type NowRequest,
   type NowResult,
   type Split,

@@ -32,7 +32,16 @@ export interface NowRequest {
   readonly top?: number;
   /** activenow extension: distinct bots active in the window, counted apart from `count`. */
   readonly bots?: boolean;
+  /**
+   * activenow extension: count only the users whose value of each dimension named (that of their
+   * latest activity) is one of those listed: `{ country: ['IN', 'US'], device: ['Mobile'] }`.
+   * 1 to 100 values per dimension. The redis store refuses it (501).
+   */
+  readonly filter?: NowFilter;
 }
+
+/** Values to keep per dimension, as the answers name them (`IN`, `/pricing`, `Unknown`). */
+export type NowFilter = { readonly [D in Dimension]?: readonly string[] };
 
 /** value → active users, zero values left out, in the server's order (count descending). */
 export type Split = Record<string, number>;
@@ -82,8 +91,8 @@ type FieldBy<P extends 'always' | 'never' | 'maybe', Out extends PropertyKey, V>
 type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = FieldBy<Presence<R, K>, Out, V>;
 
 /**
- * `as_of` is there when the request uses an activenow extension: window, timeline, top, bots, or
- * one of the splits page, country and app_version.
+ * `as_of` is there when the request uses an activenow extension: window, timeline, top, bots,
+ * filter, or one of the splits page, country and app_version.
  */
 type AsOfField<R> = FieldBy<
   AnyOf<
@@ -91,6 +100,7 @@ type AsOfField<R> = FieldBy<
     | Presence<R, 'timeline'>
     | Given<R, 'top'>
     | Presence<R, 'bots'>
+    | Given<R, 'filter'>
     | Presence<R, 'page'>
     | Presence<R, 'country'>
     | Presence<R, 'app_version'>

@@ -46,6 +46,14 @@ export async function topValues(): Promise<void> {
   void result.bots;
 }
 
+export async function filtered(): Promise<void> {
+  const result = await client.now({ page: true, filter: { country: ['IN', 'US'], device: ['Mobile'] } });
+  expectTypeOf(result.page).toEqualTypeOf<Split>();
+  expectTypeOf(result.as_of).toEqualTypeOf<number>();
+  // @ts-expect-error country was not asked for as a split, only as a filter
+  void result.country;
+}
+
 export async function bots(): Promise<void> {
   const result = await client.now({ bots: true });
   expectTypeOf(result.bots).toEqualTypeOf<number>();
@@ -112,6 +120,10 @@ export async function wrongRequests(): Promise<void> {
   await client.now({ browser: 'yes' });
   // @ts-expect-error top is a number
   await client.now({ browser: true, top: true });
+  // @ts-expect-error a filter names dimensions
+  await client.now({ filter: { colour: ['red'] } });
+  // @ts-expect-error a filter lists values
+  await client.now({ filter: { country: 'IN' } });
   // @ts-expect-error upload records need a type
   await client.upload([{ identity: 'u1', evtName: 'x' }]);
 }

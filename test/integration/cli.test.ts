@@ -252,8 +252,23 @@ describe('activenow now', () => {
       page: { Unknown: 2, '/pricing': 1 },
       country: { Unknown: 2, DE: 1 },
     });
+    const inGermany = await processes.run(['now', ...connection, '--split', 'browser', '--filter', 'country=DE,FR']);
+    expect(inGermany.code, inGermany.stderr).toBe(0);
+    expect(inGermany.stdout).toMatch(/^active users\s+1$/m);
+    expect(inGermany.stdout).toMatch(/^\s+Chrome\s+1$/m);
+    const twoDimensions = await processes.run([
+      'now',
+      ...connection,
+      '--filter',
+      'browser=Chrome; country=Unknown',
+      '--json',
+    ]);
+    expect(JSON.parse(twoDimensions.stdout)).toMatchObject({ count: 1 });
     const badTop = await processes.run(['now', ...connection, '--top', '0']);
     expect(badTop.code).not.toBe(0);
+    const badFilter = await processes.run(['now', ...connection, '--filter', 'colour=red']);
+    expect(badFilter.code).not.toBe(0);
+    expect(badFilter.stderr).toMatch(/filter \(--filter \/ ACTIVENOW_FILTER\): expected dimension=value/);
 
     // From the environment, with a flag winning over a wrong ACTIVENOW_PASSCODE.
     const fromEnv = await processes.run(['now', '--json', '--passcode', account.passcode], {
