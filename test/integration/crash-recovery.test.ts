@@ -7,7 +7,7 @@ import { cliScope } from '../support/cli-scope.js';
 
 /**
  * An acknowledged upload survives `kill -9` of the server (docs/operations.md, "Data directory and
- * durability"), and nothing is half-applied (docs/semantics.md §12). A real server process takes
+ * durability"), and nothing is half-applied (docs/semantics.md §13). A real server process takes
  * uploads from several concurrent clients and is killed with SIGKILL at a random moment, many times
  * over the same data directory. After each restart:
  *
