@@ -63,6 +63,23 @@ const endNow = () => workload.batchNow(workload.batches - 1);
 const QUERY: NowQuery = { window: WINDOW, userType: true, splits: [...DIMENSIONS], timeline: false };
 const CLEVERTAP_QUERY: NowQuery = { ...QUERY, splits: [...CLEVERTAP_DIMENSIONS] };
 const PAGE_QUERY: NowQuery = { window: WINDOW, userType: false, splits: ['page'], timeline: false };
+const FILTERED_QUERIES = 200;
+const FILTERED_WARMUP_QUERIES = 20;
+/**
+ * Filtered queries (docs/api.md#filter), every split + user_type + new: one country (the largest),
+ * two dimensions at once, and a filter that keeps most users (with the timeline too).
+ */
+const FILTERED: readonly (readonly [label: string, query: NowQuery])[] = [
+  ['country US', { ...QUERY, filter: { country: ['US'] } }],
+  [
+    'country IN or BR, and device Mobile',
+    { ...QUERY, filter: { country: ['IN', 'BR'], device: ['Mobile'] } },
+  ],
+  [
+    'device Desktop or Mobile (most users), timeline too',
+    { ...QUERY, timeline: true, filter: { device: ['Desktop', 'Mobile'] } },
+  ],
+];
 /** The value cap of the seven-dimension runs: every one of the PAGE_COUNT pages keeps its name. */
 const PAGE_VALUE_CAP = 1024;
 const fmtRate = (n: number) => Math.round(n).toLocaleString('en');
@@ -284,6 +301,21 @@ async function main(): Promise<void> {
   const sevenQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0);
   const clevertapQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, CLEVERTAP_QUERY);
   const pageQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, PAGE_QUERY);
+  const sevenTracked = sevenEngine.trackedUsers;
+  const filtered = FILTERED.map(([label, query]) => {
+    const engine = sevenEngine as ActiveUsersEngine;
+    queries(engine, FILTERED_WARMUP_QUERIES, endNow(), 0, query);
+    return {
+      label,
+      query,
+      answer: engine.query(query, endNow()),
+      latency: queries(engine, FILTERED_QUERIES, endNow(), 0, query),
+    };
+  });
+  // A filter on one dimension keeps exactly the users its value counts in the unfiltered split.
+  const usInSplit = sevenAnswer.splits.country?.find(([value]) => value === 'US')?.[1];
+  if (filtered[0].answer.count !== usInSplit)
+    console.log(`WARNING: filtered US count ${filtered[0].answer.count}, unfiltered split says ${usInSplit}`);
   sevenEngine = undefined;
   log(
     `seven dimensions: ingest ${fmtRate(ACTIVITIES / sevenSeconds)}/s vs four ${fmtRate(ACTIVITIES / fourSeconds)}/s; query p99 ${sevenQuery.p99.toFixed(2)} µs (${distinctPages} pages)`,
@@ -392,6 +424,12 @@ async function main(): Promise<void> {
         sevenQuery.p99 <= TARGETS.engine.dimensionsQueryMicros ? 'met' : 'NOT met',
       ],
       [`Query, page split alone, µs p50 / p99 / p99.9 / max`, latencyCells(pageQuery), '', ''],
+      ...filtered.map(({ label, answer, latency }): [string, string, string, string] => [
+        `Filtered query (${label}; keeps ${fmtInt(answer.count)}), µs p50 / p99 / p99.9 / max`,
+        latencyCells(latency),
+        `p99 <= ${fmtInt(TARGETS.engine.filteredQueryMicros)}`,
+        latency.p99 <= TARGETS.engine.filteredQueryMicros ? 'met' : 'NOT met',
+      ]),
       [
         `Query, CleverTap's 4 splits + user_type + new, same engine, µs p50 / p99 / p99.9 / max`,
         latencyCells(clevertapQuery),
@@ -400,6 +438,9 @@ async function main(): Promise<void> {
       ],
     ],
     [false, true, true, false],
+  );
+  notes.push(
+    `Filtered queries read every user the engine holds (${fmtInt(sevenTracked)} at the end: the users active within the 1800 s horizon), ${FILTERED_QUERIES} of each after ${FILTERED_WARMUP_QUERIES} to warm up; per user held, p50: ${filtered.map(({ latency }) => `${((latency.p50 * 1000) / sevenTracked).toFixed(1)}`).join(' / ')} ns. The US filter's count is checked against the unfiltered country split.`,
   );
   notes.push(
     `activenow dimensions: the same activities, and besides CleverTap's four a page per activity (Zipf(1) over ${PAGE_COUNT} paths), a country per user (40 codes, power law, 3% none) and an app version per app user (5 versions), into an engine with --value-cap ${PAGE_VALUE_CAP} (so every page keeps its name), each batch fed in turn with an engine of the same cap given CleverTap's four values only; both with an InMemoryFirstSeenRegistry seeded alike. Queries as above, on the seven-dimension engine at the end (${fmtInt(sevenAnswer.count)} active users).`,

@@ -6,6 +6,8 @@ export const TARGETS = {
     queryMicros: 20,
     /** Issue 16: every split, seven dimensions, 1M active users on 1,000 pages (p99). */
     dimensionsQueryMicros: 50,
+    /** Issue 16: a filtered query at 1M active users (p99). */
+    filteredQueryMicros: 5000,
   },
   recovery: { replayPerSecond: 2_000_000, durableToMemoryRatio: 0.8, restartSeconds: 3 },
   redis: { ingestPerSecond: 200_000, ratioToNaive: 8, queryP99Micros: 5000 },

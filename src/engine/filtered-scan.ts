@@ -52,24 +52,27 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
   const words = users.words;
   const halves = users.halves;
   const stride = users.recordWords;
+  // Locals, not the imported bindings: a module loader may turn those into getter calls.
+  const latestWord = LATEST;
+  const firstWord = FIRST;
+  const maskWord = MINUTE_MASK;
+  const dimensionHalf = DIMENSION_HALF;
+  const timeline = request.timeline;
   for (let at = 0; at < words.length; at += stride) {
-    const latest = words[at + LATEST];
+    const latest = words[at + latestWord];
     // An empty record is all zeros, so it is never after the start.
     if (latest <= readAfter) continue;
-    const dimsAt = 2 * at + DIMENSION_HALF;
+    const dimsAt = 2 * at + dimensionHalf;
     let passed = 0;
     for (let i = 0; i < filtered.length; i++) passed += accepted[halves[dimsAt + filtered[i]]];
     if (passed !== filtered.length) continue;
-    if (request.timeline)
-      countMinutes(words[at + MINUTE_MASK], Math.floor(latest / 60), firstMinute, minutes);
+    if (timeline) countMinutes(words[at + maskWord], Math.floor(latest / 60), firstMinute, minutes);
     if (latest <= windowStart) continue;
     count++;
-    const isNew = words[at + FIRST] > windowStart;
-    if (isNew) fresh++;
-    for (let i = 0; i < summed.length; i++) {
-      const slot = halves[dimsAt + summed[i]];
-      activeSums[slot]++;
-      if (isNew) newSums[slot]++;
+    for (let i = 0; i < summed.length; i++) activeSums[halves[dimsAt + summed[i]]]++;
+    if (words[at + firstWord] > windowStart) {
+      fresh++;
+      for (let i = 0; i < summed.length; i++) newSums[halves[dimsAt + summed[i]]]++;
     }
   }
   out.count = count;
