@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_MAX_STREAMS } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
-import { DEFAULT_WINDOW_SECONDS, type NowQuery } from '../model/now-query.js';
+import { DEFAULT_WINDOW_SECONDS, type NowFilter, type NowQuery } from '../model/now-query.js';
 import { topOfResult } from '../model/split-top.js';
 import { DIMENSIONS } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
@@ -48,9 +48,11 @@ interface Stream {
   wroteAt: number;
 }
 
-/** The streams of one account and the timer that computes their result. */
+/** The streams of one account and filter, and the timer that computes their result. */
 interface Poller {
   readonly account: string;
+  /** STREAM_QUERY, with the streams' filter if they have one. */
+  readonly query: NowQuery;
   readonly streams: Set<Stream>;
   readonly timer: NodeJS.Timeout;
   running: boolean;
@@ -59,12 +61,15 @@ interface Poller {
 }
 
 /**
- * The `/1/now/stream` fan-out: one poller per account computes the stream result once per interval
- * and sends it to each of the account's streams whose last event differs; quiet streams get a
+ * The `/1/now/stream` fan-out: one poller per account and filter computes the stream result once
+ * per interval and sends it to each of its streams whose last event differs; quiet streams get a
  * keep-alive comment. A reader that lets more than `maxBufferedBytes` pile up is dropped.
  */
 export class NowStreamHub {
+  /** By pollerKey. */
   private readonly pollers = new Map<string, Poller>();
+  /** Open streams per account, whatever their filters. */
+  private readonly streamsOf = new Map<string, number>();
   private readonly maxStreams: number;
   private readonly intervalMs: number;
   private readonly keepAliveMs: number;
@@ -86,16 +91,17 @@ export class NowStreamHub {
   /** Throws 429 when the account already has its maximum of streams (or 503 once closing). */
   assertRoom(account: string): void {
     if (this.closed) throw new ApiError('notReady');
-    if ((this.pollers.get(account)?.streams.size ?? 0) >= this.maxStreams) {
+    if (this.streamCount(account) >= this.maxStreams) {
       throw new ApiError('tooManyStreams', { max: this.maxStreams }, { 'retry-after': '1' });
     }
   }
 
   /**
-   * Starts streaming to `response` (headers are written here). Its first event follows as soon as
-   * the result is computed; the stream leaves the hub when the response closes.
+   * Starts streaming to `response` (headers are written here), the stream result of the users
+   * `filter` keeps if given. Its first event follows as soon as the result is computed; the stream
+   * leaves the hub when the response closes.
    */
-  open(account: string, response: ServerResponse): void {
+  open(account: string, response: ServerResponse, filter?: NowFilter): void {
     this.assertRoom(account);
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -105,21 +111,24 @@ export class NowStreamHub {
     });
     response.flushHeaders();
     const stream: Stream = { response, last: undefined, wroteAt: Date.now() };
-    let poller = this.pollers.get(account);
+    const key = pollerKey(account, filter);
+    let poller = this.pollers.get(key);
     if (poller === undefined) {
-      const timer = setInterval(() => void this.tick(account, false), this.intervalMs);
+      const timer = setInterval(() => void this.tick(key, false), this.intervalMs);
       timer.unref();
-      poller = { account, streams: new Set(), timer, running: false, again: false };
-      this.pollers.set(account, poller);
+      const query = filter === undefined ? STREAM_QUERY : { ...STREAM_QUERY, filter };
+      poller = { account, query, streams: new Set(), timer, running: false, again: false };
+      this.pollers.set(key, poller);
     }
     poller.streams.add(stream);
-    response.once('close', () => this.remove(account, stream));
-    void this.tick(account, true);
+    this.streamsOf.set(account, this.streamCount(account) + 1);
+    response.once('close', () => this.remove(key, stream));
+    void this.tick(key, true);
   }
 
   /** Open streams of an account on this node. */
   streamCount(account: string): number {
-    return this.pollers.get(account)?.streams.size ?? 0;
+    return this.streamsOf.get(account) ?? 0;
   }
 
   /** Open streams of every account on this node. */
@@ -134,6 +143,7 @@ export class NowStreamHub {
     this.closed = true;
     const pollers = [...this.pollers.values()];
     this.pollers.clear();
+    this.streamsOf.clear();
     for (const poller of pollers) {
       clearInterval(poller.timer);
       const streams = [...poller.streams];
@@ -142,12 +152,15 @@ export class NowStreamHub {
     }
   }
 
-  private remove(account: string, stream: Stream): void {
-    const poller = this.pollers.get(account);
+  private remove(key: string, stream: Stream): void {
+    const poller = this.pollers.get(key);
     if (poller === undefined || !poller.streams.delete(stream)) return;
+    const left = this.streamCount(poller.account) - 1;
+    if (left === 0) this.streamsOf.delete(poller.account);
+    else this.streamsOf.set(poller.account, left);
     if (poller.streams.size === 0) {
       clearInterval(poller.timer);
-      this.pollers.delete(account);
+      this.pollers.delete(key);
     }
   }
 
@@ -156,8 +169,8 @@ export class NowStreamHub {
    * (so a new stream's first event is never older than the stream). `forNewStream` runs at once,
    * or right after a running computation; a timer tick is skipped while one runs.
    */
-  private async tick(account: string, forNewStream: boolean): Promise<void> {
-    const poller = this.pollers.get(account);
+  private async tick(key: string, forNewStream: boolean): Promise<void> {
+    const poller = this.pollers.get(key);
     if (poller === undefined) return;
     if (poller.running) {
       if (forNewStream) poller.again = true;
@@ -170,8 +183,8 @@ export class NowStreamHub {
     const at = this.clock();
     try {
       const [result, bots] = await Promise.all([
-        this.store.now(account, STREAM_QUERY, at),
-        botsActive(this.store, account, STREAM_QUERY, at),
+        this.store.now(poller.account, poller.query, at),
+        botsActive(this.store, poller.account, poller.query, at),
       ]);
       answer = renderNow(topOfResult(result, STREAM_TOP), { bots });
     } catch (error) {
@@ -183,7 +196,7 @@ export class NowStreamHub {
     for (const stream of targets) {
       if (!poller.streams.has(stream)) continue;
       if (stream.response.destroyed || stream.response.writableEnded) {
-        this.remove(account, stream);
+        this.remove(key, stream);
         continue;
       }
       const fresh = answer !== undefined && answer !== stream.last ? answer : undefined;
@@ -191,7 +204,7 @@ export class NowStreamHub {
       if (stream.response.writableLength > this.maxBufferedBytes) {
         // A reader this far behind is not reading: drop it rather than buffer without limit.
         stream.response.destroy();
-        this.remove(account, stream);
+        this.remove(key, stream);
         continue;
       }
       if (fresh === undefined) stream.response.write(KEEP_ALIVE);
@@ -201,9 +214,14 @@ export class NowStreamHub {
       }
       stream.wroteAt = now;
     }
-    if (poller.again && this.pollers.get(account) === poller) {
+    if (poller.again && this.pollers.get(key) === poller) {
       poller.again = false;
-      await this.tick(account, true);
+      await this.tick(key, true);
     }
   }
+}
+
+/** Streams of one account with equal filters share a poller (a filter's keys are in DIMENSIONS order). */
+function pollerKey(account: string, filter: NowFilter | undefined): string {
+  return filter === undefined ? account : `${account}\n${JSON.stringify(filter)}`;
 }

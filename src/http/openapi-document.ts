@@ -185,6 +185,13 @@ export function buildOpenApiDocument(routes: readonly Route[], options: OpenApiO
           description: "With `?token=`: optional, and if sent it must name the token's account.",
           schema: { type: 'string' },
         },
+        StreamFilter: {
+          name: 'filter',
+          in: 'query',
+          description:
+            'activenow extension: the JSON of a now.json `filter` (`{"country":["IN"]}`): the stream counts only the users it keeps. Not available on the redis store (501).',
+          schema: { type: 'string' },
+        },
       },
       headers: {
         'X-Request-Id': {

@@ -104,7 +104,12 @@ describe('now and upload', () => {
     expect(withTimeline.timeline).toHaveLength(30);
     expect(withTimeline.timeline.at(-1)?.count).toBe(3);
     const mobile = await client.now({ browser: true, filter: { device: ['Mobile'] } });
-    expect(mobile).toEqual({ status: 'success', count: 2, browser: { Chrome: 1, Safari: 1 }, as_of: mobile.as_of });
+    expect(mobile).toEqual({
+      status: 'success',
+      count: 2,
+      browser: { Chrome: 1, Safari: 1 },
+      as_of: mobile.as_of,
+    });
     expect(mobile.as_of).toBeGreaterThan(1_700_000_000);
   });
 

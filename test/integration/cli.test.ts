@@ -252,7 +252,14 @@ describe('activenow now', () => {
       page: { Unknown: 2, '/pricing': 1 },
       country: { Unknown: 2, DE: 1 },
     });
-    const inGermany = await processes.run(['now', ...connection, '--split', 'browser', '--filter', 'country=DE,FR']);
+    const inGermany = await processes.run([
+      'now',
+      ...connection,
+      '--split',
+      'browser',
+      '--filter',
+      'country=DE,FR',
+    ]);
     expect(inGermany.code, inGermany.stderr).toBe(0);
     expect(inGermany.stdout).toMatch(/^active users\s+1$/m);
     expect(inGermany.stdout).toMatch(/^\s+Chrome\s+1$/m);

@@ -110,10 +110,13 @@ class StreamReader {
 /** GETs the stream; answers that are not 200 come back as parsed envelopes. */
 async function openStream(
   server: TestServer,
-  how: { headers?: Record<string, string>; token?: string },
+  how: { headers?: Record<string, string>; token?: string; filter?: string },
 ): Promise<StreamReader | { status: number; contentType: string | null; body: unknown }> {
   const abort = new AbortController();
-  const query = how.token === undefined ? '' : `?token=${encodeURIComponent(how.token)}`;
+  const parameters = new URLSearchParams();
+  if (how.token !== undefined) parameters.set('token', how.token);
+  if (how.filter !== undefined) parameters.set('filter', how.filter);
+  const query = parameters.size === 0 ? '' : `?${parameters}`;
   const response = await fetch(`${server.url}/1/now/stream${query}`, {
     headers: how.headers,
     signal: abort.signal,
@@ -130,14 +133,21 @@ async function openStream(
   return reader;
 }
 
-async function openOk(server: TestServer, how: { headers?: Record<string, string>; token?: string }) {
+async function openOk(
+  server: TestServer,
+  how: { headers?: Record<string, string>; token?: string; filter?: string },
+) {
   const opened = await openStream(server, how);
   if (!(opened instanceof StreamReader)) throw new Error(`stream refused: ${JSON.stringify(opened)}`);
   return opened;
 }
 
-async function now(server: TestServer, account: AccountCredentials = server.account): Promise<unknown> {
-  const answer = await post(`${server.url}/1/now.json`, ALL, credentials(account));
+async function now(
+  server: TestServer,
+  account: AccountCredentials = server.account,
+  filter?: Record<string, string[]>,
+): Promise<unknown> {
+  const answer = await post(`${server.url}/1/now.json`, { ...ALL, filter }, credentials(account));
   expect(answer.status).toBe(200);
   return answer.body;
 }
@@ -213,6 +223,44 @@ describe('GET /1/now/stream', () => {
     ]);
   });
 
+  it('?filter= streams the answer of the users the filter keeps, apart from the unfiltered stream', async () => {
+    const server = await start();
+    await upload(server, [
+      event('u1', { country: 'IN', device: 'Mobile' }),
+      event('u2', { country: 'US', device: 'Mobile' }),
+      event('u3', { country: 'IN', device: 'Desktop' }),
+    ]);
+    const headers = credentials(server.account);
+    const india = { country: ['IN'] };
+    const filtered = await openOk(server, { headers, filter: JSON.stringify(india) });
+    const all = await openOk(server, { headers });
+    const first = await filtered.nextEvent(2000);
+    expect(first).toMatchObject({ count: 2, country: { IN: 2 }, device: { Desktop: 1, Mobile: 1 } });
+    expect(first).toEqual(await now(server, server.account, india));
+    expect(await all.nextEvent(2000)).toMatchObject({ count: 3 });
+    await upload(server, [event('u4', { country: 'IN', device: 'Tablet' })]);
+    expect(await filtered.nextEvent(2500)).toMatchObject({ count: 3, device: { Tablet: 1 } });
+  });
+
+  it('refuses a filter that is not the JSON of a now.json filter, naming what is wrong', async () => {
+    const server = await start();
+    const headers = credentials(server.account);
+    for (const [filter, error] of [
+      ['country=IN', 'Invalid parameter filter: expected JSON'],
+      ['{"colour":["red"]}', 'Unknown parameter: filter.colour'],
+      [
+        '{"country":[]}',
+        'Invalid parameter filter.country: expected an array of 1 to 100 strings of 1 to 256 characters',
+      ],
+      ['["IN"]', 'Invalid parameter filter: expected an object of dimension → values'],
+    ]) {
+      expect(await openStream(server, { headers, filter }), filter).toMatchObject({
+        status: 400,
+        body: refusal(error, 400),
+      });
+    }
+  });
+
   it('sends the change after an upload within about two seconds', async () => {
     const server = await start();
     const reader = await openOk(server, { headers: credentials(server.account) });
@@ -267,6 +315,12 @@ describe('GET /1/now/stream', () => {
     expect(refused).toMatchObject({
       status: 429,
       body: refusal('Too many open streams for this account: at most 2', 429),
+    });
+    // Streams with a filter count against the same limit.
+    expect(
+      await openStream(server, { headers: credentials(server.account), filter: '{"os":["iOS"]}' }),
+    ).toMatchObject({
+      status: 429,
     });
     // The limit is per account.
     await openOk(server, { headers: credentials(other) });

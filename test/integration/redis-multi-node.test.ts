@@ -9,7 +9,7 @@ import {
   type Finished,
   type ServerProcess,
 } from '../../support/cli-process.js';
-import { type Answer, postJson } from '../../support/json-requests.js';
+import { type Answer, answer as answerOf, postJson } from '../../support/json-requests.js';
 import { redisCommand, startRedisCluster, startRedisServer } from '../../support/redis-servers.js';
 import { describeWithRedis } from '../support/describe-with-redis.js';
 import { expectedBody } from '../support/expected-body.js';
@@ -306,19 +306,27 @@ async function expectBotsApart(
   }
 }
 
-/** A filtered query gets the documented 501 from a node on Redis (docs/api.md#filter). */
+/** A filtered query or stream gets the documented 501 from a node on Redis (docs/api.md#filter). */
 async function expectFilterRefused(node: ServerProcess, account: Credentials): Promise<void> {
+  const refusal = {
+    status: 'fail',
+    error:
+      'Parameter filter is not available on this server: the redis store answers from counters and cannot filter users (see docs/api.md#filter)',
+    code: 501,
+  };
   const answer = await postJson(`${node.url}/1/now.json`, account, {
     filter: { country: ['IN'] },
     page: true,
   });
   expect(answer.status).toBe(501);
-  expect(answer.body).toEqual({
-    status: 'fail',
-    error:
-      'Parameter filter is not available on this server: the redis store answers from counters and cannot filter users (see docs/api.md#filter)',
-    code: 501,
-  });
+  expect(answer.body).toEqual(refusal);
+  const stream = await answerOf(
+    await fetch(`${node.url}/1/now/stream?filter=${encodeURIComponent('{"country":["IN"]}')}`, {
+      headers: { 'X-CleverTap-Account-Id': account.id, 'X-CleverTap-Passcode': account.passcode },
+    }),
+  );
+  expect(stream.status).toBe(501);
+  expect(stream.body).toEqual(refusal);
 }
 
 /** Polls `check` (every 100 ms) until it passes; fails with its last answer after PROPAGATION_WAIT_MS. */

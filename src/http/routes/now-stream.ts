@@ -1,9 +1,11 @@
 import { ApiError } from '../../model/api-errors.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
+import { STREAM_QUERY } from '../now-stream-hub.js';
 import { CREDENTIALS, CREDENTIALS_SECURITY, ref, STORE, withRequestId } from '../operation-docs.js';
 import { verifyReadToken } from '../read-token.js';
 import type { Route } from '../route.js';
 import { assertReady } from '../store-readiness.js';
+import { parseFilterParameter } from './now.js';
 
 const PATH = '/1/now/stream';
 
@@ -22,7 +24,7 @@ export const nowStreamRoute: Route = {
           'Each event is one `data:` line holding the body `POST /1/now.json` answers with every split, the timeline and bots (schema NowResponse), sent when it changes; `: keep-alive` comments every 15 s while nothing does. Authenticated by the credential headers or by `?token=` from `POST /1/now/token`. Streams count against their own limit per account, not the in-flight one.',
         tags: ['activenow extensions'],
         security: [...CREDENTIALS_SECURITY, { readToken: [] }],
-        parameters: [ref('parameters', 'StreamAccountId')],
+        parameters: [ref('parameters', 'StreamAccountId'), ref('parameters', 'StreamFilter')],
         responses: {
           200: {
             description: 'The stream (`text/event-stream`). Each `data:` line is a NowResponse as JSON.',
@@ -40,21 +42,33 @@ export const nowStreamRoute: Route = {
             },
           },
         },
-        errors: [...STORE, ...CREDENTIALS, 'invalidReadToken', 'tooManyStreams'],
+        errors: [
+          ...STORE,
+          ...CREDENTIALS,
+          'invalidReadToken',
+          'tooManyStreams',
+          'unknownParameter',
+          'invalidParameter',
+          'unsupportedParameter',
+        ],
       },
     },
   },
   register(app, { store, accounts, region, hub, clock }) {
     app.get(PATH, async (request, reply) => {
       assertReady(store);
-      const token = (request.query as Record<string, unknown> | undefined)?.token;
+      const parameters = request.query as Record<string, unknown> | undefined;
+      const token = parameters?.token;
       const account =
         token === undefined
           ? await authenticate(request.headers, accounts, region)
           : await accountOfReadToken(token, request.headers[ACCOUNT_ID_HEADER]);
+      const filter = parseFilterParameter(parameters?.filter);
       hub.assertRoom(account);
+      // Asked once before streaming, so that a store that cannot filter refuses with its own error.
+      if (filter !== undefined) await store.now(account, { ...STREAM_QUERY, filter }, clock());
       reply.hijack();
-      hub.open(account, reply.raw);
+      hub.open(account, reply.raw, filter);
     });
 
     /** The account a read token opens; an account id header, if any, must name the same account. */

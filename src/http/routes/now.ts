@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiError } from '../../model/api-errors.js';
 import { botLaneOf } from '../../model/bot-lane.js';
 import {
   DEFAULT_WINDOW_SECONDS,
@@ -155,6 +156,23 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
       fields.filter !== undefined ||
       splits.some(isExtensionSplit),
   };
+}
+
+const filterParameterSchema = z.strictObject({ filter: filterSchema });
+
+/**
+ * The `filter` query parameter of `/1/now/stream`: the JSON of now.json's `filter`, checked alike
+ * (undefined when absent or `{}`); refused with invalidParameter naming what is wrong.
+ */
+export function parseFilterParameter(text: unknown): NowFilter | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = typeof text === 'string' ? JSON.parse(text) : undefined;
+  } catch {}
+  if (value === undefined)
+    throw new ApiError('invalidParameter', { name: 'filter', reason: 'expected JSON' });
+  return filterOf(parseBody(filterParameterSchema, { filter: value }).filter);
 }
 
 /** The filter of a request, its dimensions in DIMENSIONS order; `{}` filters nothing. */
