@@ -13,6 +13,7 @@ import { credentials, post, startTestServer, type TestServer } from '../support/
  */
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+const DOCS_FILTERED_SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard-filtered.png', import.meta.url));
 /** The stream is computed once per second: a change must be on screen within two. */
 const LIVE_DEADLINE_MS = 2_000;
 const PHONE = { width: 390, height: 844 };
@@ -320,6 +321,46 @@ describeWithChromium('the dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('filters the whole view by a clicked value, and shows everyone again from its chip', async () => {
+    const page = await open(DESKTOP);
+    await signIn(page);
+    await countIs(page, '0', 5_000);
+    await upload(server, [
+      { identity: 'a', session: { country: 'IN', browser: 'Chrome', page: '/pricing' } },
+      { identity: 'b', session: { country: 'IN', browser: 'Firefox', page: '/docs' } },
+      { identity: 'c', session: { country: 'US', browser: 'Chrome', page: '/pricing' } },
+      { identity: 'd', session: { country: 'US', browser: 'Safari', page: '/' } },
+      { identity: 'e', session: { country: 'DE', browser: 'Chrome', page: '/' } },
+    ]);
+    await countIs(page, '5');
+    await page.locator('#country li[data-value="IN"]').click();
+    // The stream reopens with the filter: every card counts the users in India only.
+    await countIs(page, '2');
+    expect(await page.locator('#now-title').textContent()).toBe('Matching users now');
+    await textIs(page, '#browser li[data-value="Firefox"] .value', '1');
+    expect(await page.locator('#browser li').count()).toBe(2);
+    expect(await page.locator('#page li[data-value="/docs"] .value').textContent()).toBe('1');
+    expect(await page.locator('#country li[data-value="IN"]').getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator('#filter-list').textContent()).toBe('Country: India (IN) ×');
+    // A second dimension narrows further, by keyboard.
+    await page.locator('#browser li[data-value="Chrome"]').focus();
+    await page.keyboard.press('Enter');
+    await countIs(page, '1');
+    expect(await page.locator('#page li').evaluateAll((items) => items.length)).toBe(1);
+    // The answer is the server's for that filter, as now.json gives it.
+    const direct = await post(
+      `${server.url}/1/now.json`,
+      { filter: { browser: ['Chrome'], country: ['IN'] } },
+      credentials(server.account),
+    );
+    expect(direct.body).toMatchObject({ count: 1 });
+    await page.getByRole('button', { name: 'Show all users' }).click();
+    await countIs(page, '5');
+    expect(await page.locator('#filters').isHidden()).toBe(true);
+    expect(await page.locator('#now-title').textContent()).toBe('Active users now');
+    expect(pageErrors).toEqual([]);
+  });
+
   it("shows the server's error for a wrong passcode and stays on the form", async () => {
     const page = await open(PHONE);
     await signIn(page, 'not-the-passcode');
@@ -379,6 +420,22 @@ describeWithChromium('the dashboard in Chromium', () => {
       await page.screenshot({ path, fullPage: name === 'phone' });
       if (name === 'desktop' && process.env.ACTIVENOW_UPDATE_SCREENSHOT === '1') {
         copyFileSync(path, DOCS_SCREENSHOT);
+      }
+      if (name === 'desktop') {
+        // The same view filtered by its largest country, as a click on it gives.
+        const top = page.locator('#country li[role="button"]').first();
+        const code = await top.getAttribute('data-value');
+        const filtered = await post(
+          `${server.url}/1/now.json`,
+          { filter: { country: [code] } },
+          credentials(server.account),
+        );
+        await top.click();
+        await countIs(page, (filtered.body as { count: number }).count.toLocaleString('en-US'), 5_000);
+        const filteredPath = `${ARTIFACTS}dashboard-filtered.png`;
+        await page.screenshot({ path: filteredPath });
+        if (process.env.ACTIVENOW_UPDATE_SCREENSHOT === '1')
+          copyFileSync(filteredPath, DOCS_FILTERED_SCREENSHOT);
       }
     }
     expect(pageErrors).toEqual([]);

@@ -5,6 +5,15 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const KEY = 'activenow:dashboard';
   const SPLITS = ['session_source', 'browser', 'os', 'device', 'page', 'country', 'app_version'];
+  const SPLIT_NAMES = {
+    session_source: 'Source',
+    browser: 'Browser',
+    os: 'OS',
+    device: 'Device',
+    page: 'Page',
+    country: 'Country',
+    app_version: 'App version',
+  };
   /** Bars per split; the rest are summed into one "Other values" bar. */
   const TOP = 7;
   /** A token is renewed (and the stream reopened with it) this long before it expires. */
@@ -27,6 +36,11 @@
   let retryMs = 1000;
   /** Bumped by every (re)connect and sign-out: callbacks of an older attempt do nothing. */
   let generation = 0;
+  /**
+   * What the view is restricted to: dimension → the one value clicked (the stream's `filter`,
+   * docs/api.md#filter). Clicking a value again, or its chip, takes it away.
+   */
+  let filter = {};
 
   const load = () => {
     try {
@@ -106,7 +120,11 @@
     }
     if (g !== generation) return;
     if (source) source.close();
-    const stream = new EventSource(`/1/now/stream?token=${encodeURIComponent(answer.token)}`);
+    const filterParameter =
+      Object.keys(filter).length === 0 ? '' : `&filter=${encodeURIComponent(JSON.stringify(filter))}`;
+    const stream = new EventSource(
+      `/1/now/stream?token=${encodeURIComponent(answer.token)}${filterParameter}`,
+    );
     source = stream;
     stream.onmessage = (event) => {
       if (g !== generation) return;
@@ -151,6 +169,7 @@
   function signOut(message) {
     stop();
     save(null);
+    setFilter({}, false);
     form.elements.passcode.value = '';
     showSignIn(message);
   }
@@ -168,6 +187,37 @@
     connect();
   });
   signOutButton.addEventListener('click', () => signOut(''));
+  $('clear-filters').addEventListener('click', () => setFilter({}, true));
+
+  /** Shows `next` as chips and, when `reconnect`, streams the view it restricts to. */
+  function setFilter(next, reconnect) {
+    filter = next;
+    const chips = Object.keys(filter).map((dim) => {
+      const chip = d.createElement('button');
+      chip.type = 'button';
+      chip.className = 'chip';
+      const value = filter[dim][0];
+      chip.textContent = `${SPLIT_NAMES[dim]}: ${dim === 'country' ? countryLabel(value) : value} ×`;
+      chip.title = 'Remove this filter';
+      chip.addEventListener('click', () => toggleFilter(dim, value));
+      return chip;
+    });
+    $('filter-list').replaceChildren(...chips);
+    $('filters').hidden = chips.length === 0;
+    $('now-title').textContent = chips.length === 0 ? 'Active users now' : 'Matching users now';
+    if (reconnect && signedIn) {
+      setStatus('connecting…');
+      connect();
+    }
+  }
+
+  /** Restricts the view to users with `value` of `dim`, or lifts that restriction if it is on. */
+  function toggleFilter(dim, value) {
+    const next = Object.assign({}, filter);
+    if (next[dim] && next[dim][0] === value) delete next[dim];
+    else next[dim] = [value];
+    setFilter(next, true);
+  }
 
   function render(data) {
     const count = Number(data.count) || 0;
@@ -211,13 +261,28 @@
     let entries = Object.keys(split)
       .map((k) => [k, split[k]])
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let folded = '';
     if (entries.length > TOP) {
       const rest = entries.slice(TOP - 1).reduce((sum, e) => sum + e[1], 0);
-      entries = entries.slice(0, TOP - 1).concat([[`${entries.length - TOP + 1} other values`, rest]]);
+      folded = `${entries.length - TOP + 1} other values`;
+      entries = entries.slice(0, TOP - 1).concat([[folded, rest]]);
     }
     const items = entries.map(([value, n]) => {
       const li = d.createElement('li');
       li.dataset.value = value;
+      // A value can filter the whole view; the bar that sums the values left out cannot.
+      if (value !== folded) {
+        li.setAttribute('role', 'button');
+        li.tabIndex = 0;
+        li.setAttribute('aria-pressed', String(!!filter[dim] && filter[dim][0] === value));
+        li.title = `Show only users with this ${SPLIT_NAMES[dim].toLowerCase()}`;
+        li.addEventListener('click', () => toggleFilter(dim, value));
+        li.addEventListener('keydown', (event) => {
+          if (event.key !== 'Enter' && event.key !== ' ') return;
+          event.preventDefault();
+          toggleFilter(dim, value);
+        });
+      }
       const label = d.createElement('span');
       label.className = 'label';
       label.textContent = dim === 'country' ? countryLabel(value) : value;
