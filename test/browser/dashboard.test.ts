@@ -361,6 +361,31 @@ describeWithChromium('the dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("says why when the server refuses filters (the redis store's 501), and shows every user", async () => {
+    const page = await open(DESKTOP);
+    // The answer a server on the redis store gives to a filtered now.json (tested against Redis in
+    // test/integration/redis-multi-node.test.ts); this server is embedded, so it is played here.
+    const refusal = {
+      status: 'fail',
+      error: 'Parameter filter is not available on this server: the redis store cannot filter users',
+      code: 501,
+    };
+    await page.route(`${server.url}/1/now.json`, (route) =>
+      route.fulfill({ status: 501, contentType: 'application/json', body: JSON.stringify(refusal) }),
+    );
+    await signIn(page);
+    await countIs(page, '0', 5_000);
+    await upload(server, [{ identity: 'a', session: { country: 'IN' } }]);
+    await countIs(page, '1');
+    await page.locator('#country li[data-value="IN"]').click();
+    await textIs(page, '#filter-error', `Cannot filter: ${refusal.error}`);
+    expect(await page.locator('#filters').isHidden()).toBe(true);
+    expect(await page.locator('#country li[data-value="IN"]').getAttribute('aria-pressed')).toBe('false');
+    await upload(server, [{ identity: 'b', session: { country: 'US' } }]);
+    await countIs(page, '2');
+    expect(pageErrors.filter((error) => !error.includes('501'))).toEqual([]);
+  });
+
   it("shows the server's error for a wrong passcode and stays on the form", async () => {
     const page = await open(PHONE);
     await signIn(page, 'not-the-passcode');

@@ -88,6 +88,29 @@
     return body;
   }
 
+  /** The server's reason when it refuses this view's filter (400, 501), or '' when it answers. */
+  async function filterRefusal(c) {
+    try {
+      const response = await fetch('/1/now.json', {
+        method: 'POST',
+        headers: {
+          'X-CleverTap-Account-Id': c.account,
+          'X-CleverTap-Passcode': c.passcode,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ filter }),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+      if (response.status !== 400 && response.status !== 501) return '';
+      const body = await response.json();
+      return `Cannot filter: ${(body && body.error) || response.status}`;
+    } catch (_) {
+      // Unreachable: the stream finds out and reconnects.
+      return '';
+    }
+  }
+
   function stop() {
     generation++;
     clearTimeout(renewTimer);
@@ -119,6 +142,14 @@
       return retryLater();
     }
     if (g !== generation) return;
+    if (Object.keys(filter).length > 0) {
+      // A store that cannot filter refuses the stream, which EventSource cannot tell from a dropped
+      // one: ask now.json once, and on a refusal show why and go back to every user.
+      const problem = await filterRefusal(creds);
+      if (g !== generation) return;
+      if (problem) setFilter({}, false);
+      $('filter-error').textContent = problem;
+    }
     if (source) source.close();
     const filterParameter =
       Object.keys(filter).length === 0 ? '' : `&filter=${encodeURIComponent(JSON.stringify(filter))}`;
