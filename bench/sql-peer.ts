@@ -1,7 +1,8 @@
 /**
  * activenow against what teams build first: the same five minutes of activity in an events table,
  * answered with `COUNT(DISTINCT user)` and `GROUP BY` per split, in SQLite (better-sqlite3, a file)
- * and in PostgreSQL (a throwaway server started here, when its binaries are installed).
+ * and in PostgreSQL (a throwaway server started here, when its binaries are installed); then the
+ * same restricted to one country (now.json's `filter`), with an index made for it.
  *
  *   npm run bench:sql
  *
@@ -30,12 +31,16 @@ const FULL_RUN = USERS === FULL_USERS;
 const WINDOW = 300;
 const SQL_RUNS = 3;
 const ENGINE_QUERIES = 2000;
+const FILTERED_ENGINE_QUERIES = 100;
+/** The filter of the filtered comparison: the workload's largest country. */
+const COUNTRY = 'US';
 const QUERY: NowQuery = {
   window: WINDOW,
   userType: true,
   splits: [...CLEVERTAP_DIMENSIONS],
   timeline: false,
 };
+const FILTERED_QUERY: NowQuery = { ...QUERY, filter: { country: [COUNTRY] } };
 const COLUMNS = ['session_source', 'browser', 'os', 'device'] as const;
 
 const pinnedCore = pinToOneCore(['--max-old-space-size=4096']);
@@ -49,19 +54,29 @@ interface Rows {
   readonly user: string[];
   readonly ts: number[];
   readonly dims: string[][];
+  /** The country of each activity (the workload gives a user one country throughout). */
+  readonly country: string[];
   /** Per user (same order as `userIds`): first-seen epoch second. */
   readonly userIds: string[];
   readonly firstSeen: number[];
 }
 
 function rowsOf(workload: Workload): Rows {
-  const rows: Rows = { user: [], ts: [], dims: COLUMNS.map(() => []), userIds: [], firstSeen: [] };
+  const rows: Rows = {
+    user: [],
+    ts: [],
+    dims: COLUMNS.map(() => []),
+    country: [],
+    userIds: [],
+    firstSeen: [],
+  };
   const firstSeen = new Map<string, number>();
   const batch = workload.newBatch();
   for (let b = 0; b < workload.batches; b++) {
-    for (const activity of workload.fillBatch(b, batch)) {
+    for (const activity of workload.fillBatch(b, batch, undefined, true)) {
       rows.user.push(activity.user);
       rows.ts.push(activity.ts);
+      rows.country.push(activity.country ?? UNKNOWN);
       const values = [activity.sessionSource, activity.browser, activity.os, activity.device];
       for (let d = 0; d < values.length; d++) rows.dims[d].push(values[d] ?? UNKNOWN);
       if (!firstSeen.has(activity.user) || (firstSeen.get(activity.user) as number) > activity.ts)
@@ -77,10 +92,15 @@ function rowsOf(workload: Workload): Rows {
   return rows;
 }
 
-/** The statements of one now.json answer: count, user type, each split, each split of new users. */
-function sqlQueries(param: (n: number) => string): string[] {
-  const recent = `FROM events WHERE ts > ${param(1)}`;
-  const newcomers = `FROM events JOIN users USING (user_id) WHERE ts > ${param(1)} AND first_seen > ${param(1)}`;
+/**
+ * The statements of one now.json answer: count, user type, each split, each split of new users;
+ * with `filtered`, of the users of one country. `param` names the parameters: the window's start,
+ * and the country.
+ */
+function sqlQueries(param: (name: 'since' | 'country') => string, filtered = false): string[] {
+  const country = filtered ? ` AND country = ${param('country')}` : '';
+  const recent = `FROM events WHERE ts > ${param('since')}${country}`;
+  const newcomers = `FROM events JOIN users USING (user_id) WHERE ts > ${param('since')} AND first_seen > ${param('since')}${country}`;
   return [
     `SELECT COUNT(DISTINCT user_id) ${recent}`,
     `SELECT COUNT(DISTINCT user_id) ${newcomers}`,
@@ -90,18 +110,23 @@ function sqlQueries(param: (n: number) => string): string[] {
 }
 
 const SCHEMA = [
-  'CREATE TABLE events (user_id TEXT NOT NULL, ts INTEGER NOT NULL, session_source TEXT, browser TEXT, os TEXT, device TEXT)',
+  'CREATE TABLE events (user_id TEXT NOT NULL, ts INTEGER NOT NULL, session_source TEXT, browser TEXT, os TEXT, device TEXT, country TEXT)',
   'CREATE INDEX events_ts ON events (ts)',
   'CREATE INDEX events_ts_user ON events (ts, user_id)',
+  'CREATE INDEX events_country_ts_user ON events (country, ts, user_id)',
   'CREATE TABLE users (user_id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL)',
 ];
 
-interface PeerFigures {
-  readonly name: string;
-  /** Median over the runs of the time to answer every statement, ms. */
+/** Median over the runs of the time to answer every statement, ms, and the counts answered. */
+interface Answered {
   readonly answerMs: number;
   readonly count: number;
   readonly newUsers: number;
+}
+
+interface PeerFigures extends Answered {
+  readonly name: string;
+  readonly filtered: Answered;
   readonly loadSeconds: number;
 }
 
@@ -117,7 +142,7 @@ function sqlite(rows: Rows, dir: string, since: number): PeerFigures {
   db.pragma('cache_size = -1048576');
   const loadStarted = process.hrtime.bigint();
   for (const statement of SCHEMA) db.exec(statement);
-  const insertEvent = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)');
+  const insertEvent = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
   const insertUser = db.prepare('INSERT INTO users VALUES (?, ?)');
   db.transaction(() => {
     for (let i = 0; i < rows.user.length; i++)
@@ -128,27 +153,30 @@ function sqlite(rows: Rows, dir: string, since: number): PeerFigures {
         rows.dims[1][i],
         rows.dims[2][i],
         rows.dims[3][i],
+        rows.country[i],
       );
     for (let u = 0; u < rows.userIds.length; u++) insertUser.run(rows.userIds[u], rows.firstSeen[u]);
   })();
   db.exec('ANALYZE');
   const loadSeconds = Number(process.hrtime.bigint() - loadStarted) / 1e9;
-  const statements = sqlQueries(() => '?').map((sql) => db.prepare(sql));
-  const times: number[] = [];
-  let count = 0;
-  let newUsers = 0;
-  for (let run = 0; run < SQL_RUNS; run++) {
-    const started = process.hrtime.bigint();
-    const answers = statements.map((statement) => {
-      const slots = (statement.source.match(/\?/g) ?? []).length;
-      return statement.raw().all(...Array(slots).fill(since)) as unknown[][];
-    });
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    count = Number(answers[0][0][0]);
-    newUsers = Number(answers[1][0][0]);
-  }
+  const answer = (filtered: boolean): Answered => {
+    const statements = sqlQueries((name) => `@${name}`, filtered).map((sql) => db.prepare(sql));
+    const times: number[] = [];
+    let answers: unknown[][][] = [];
+    for (let run = 0; run < SQL_RUNS; run++) {
+      const started = process.hrtime.bigint();
+      answers = statements.map((statement) => {
+        const parameters = { since, ...(statement.source.includes('@country') ? { country: COUNTRY } : {}) };
+        return statement.raw().all(parameters) as unknown[][];
+      });
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    return { answerMs: median(times), count: Number(answers[0][0][0]), newUsers: Number(answers[1][0][0]) };
+  };
+  const all = answer(false);
+  const filtered = answer(true);
   db.close();
-  return { name: `SQLite ${sqliteVersion()}`, answerMs: median(times), count, newUsers, loadSeconds };
+  return { name: `SQLite ${sqliteVersion()}`, ...all, filtered, loadSeconds };
 }
 
 function sqliteVersion(): string {
@@ -175,8 +203,13 @@ async function postgres(rows: Rows, since: number): Promise<PeerFigures | undefi
     for (let from = 0; from < rows.user.length; from += chunk) {
       const to = Math.min(from + chunk, rows.user.length);
       await client.query(
-        'INSERT INTO events SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])',
-        [rows.user.slice(from, to), rows.ts.slice(from, to), ...rows.dims.map((d) => d.slice(from, to))],
+        'INSERT INTO events SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])',
+        [
+          rows.user.slice(from, to),
+          rows.ts.slice(from, to),
+          ...rows.dims.map((d) => d.slice(from, to)),
+          rows.country.slice(from, to),
+        ],
       );
     }
     for (let from = 0; from < rows.userIds.length; from += chunk) {
@@ -188,27 +221,42 @@ async function postgres(rows: Rows, since: number): Promise<PeerFigures | undefi
     }
     await client.query('VACUUM ANALYZE');
     const loadSeconds = Number(process.hrtime.bigint() - loadStarted) / 1e9;
-    const statements = sqlQueries((n) => `$${n}`);
-    const times: number[] = [];
-    let count = 0;
-    let newUsers = 0;
-    for (let run = 0; run < SQL_RUNS; run++) {
-      const started = process.hrtime.bigint();
-      const answers = [];
-      for (const text of statements)
-        answers.push(await client.query({ text, values: [since], rowMode: 'array' }));
-      times.push(Number(process.hrtime.bigint() - started) / 1e6);
-      count = Number(answers[0].rows[0][0]);
-      newUsers = Number(answers[1].rows[0][0]);
-    }
-    return { name: server.version, answerMs: median(times), count, newUsers, loadSeconds };
+    const answer = async (filtered: boolean): Promise<Answered> => {
+      const statements = sqlQueries((name) => (name === 'since' ? '$1' : '$2'), filtered);
+      const times: number[] = [];
+      let answers: pg.QueryArrayResult[] = [];
+      for (let run = 0; run < SQL_RUNS; run++) {
+        const started = process.hrtime.bigint();
+        answers = [];
+        for (const text of statements)
+          answers.push(
+            await client.query({ text, values: filtered ? [since, COUNTRY] : [since], rowMode: 'array' }),
+          );
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return {
+        answerMs: median(times),
+        count: Number(answers[0].rows[0][0]),
+        newUsers: Number(answers[1].rows[0][0]),
+      };
+    };
+    const all = await answer(false);
+    const filtered = await answer(true);
+    return { name: server.version, ...all, filtered, loadSeconds };
   } finally {
     await client.end().catch(() => {});
     server.stop();
   }
 }
 
-function engineAnswer(workload: Workload, at: number): { micros: number; result: NowResult } {
+interface EngineAnswer {
+  /** Median time of one query, µs. */
+  readonly micros: number;
+  readonly result: NowResult;
+}
+
+/** The engine fed the same activities; the median of `n` runs of `query`. */
+function engineAnswers(workload: Workload, at: number): { all: EngineAnswer; filtered: EngineAnswer } {
   const registry = new InMemoryFirstSeenRegistry();
   for (let u = 0; u < workload.shape.users; u++) {
     const past = workload.pastFirstSeen(u);
@@ -217,15 +265,18 @@ function engineAnswer(workload: Workload, at: number): { micros: number; result:
   const engine = new ActiveUsersEngine({ registry });
   const batch = workload.newBatch();
   for (let b = 0; b < workload.batches; b++)
-    engine.record(workload.fillBatch(b, batch), workload.batchNow(b));
-  let result = engine.query(QUERY, at);
-  const micros: number[] = [];
-  for (let q = 0; q < ENGINE_QUERIES; q++) {
-    const started = process.hrtime.bigint();
-    result = engine.query(QUERY, at);
-    micros.push(Number(process.hrtime.bigint() - started) / 1e3);
-  }
-  return { micros: median(micros), result };
+    engine.record(workload.fillBatch(b, batch, undefined, true), workload.batchNow(b));
+  const measure = (query: NowQuery, n: number): EngineAnswer => {
+    let result = engine.query(query, at);
+    const micros: number[] = [];
+    for (let q = 0; q < n; q++) {
+      const started = process.hrtime.bigint();
+      result = engine.query(query, at);
+      micros.push(Number(process.hrtime.bigint() - started) / 1e3);
+    }
+    return { micros: median(micros), result };
+  };
+  return { all: measure(QUERY, ENGINE_QUERIES), filtered: measure(FILTERED_QUERY, FILTERED_ENGINE_QUERIES) };
 }
 
 async function main(): Promise<void> {
@@ -239,7 +290,7 @@ async function main(): Promise<void> {
   const at = workload.batchNow(workload.batches - 1);
   const since = at - WINDOW;
   log('activenow engine');
-  const ours = engineAnswer(workload, at);
+  const { all: ours, filtered: oursFiltered } = engineAnswers(workload, at);
   const rows = rowsOf(workload);
   const dir = mkdtempSync(join(tmpdir(), 'activenow-bench-sql-'));
   const peers: PeerFigures[] = [];
@@ -255,11 +306,16 @@ async function main(): Promise<void> {
   }
   const newUsers = ours.result.userType?.new;
   for (const peer of peers) {
-    // The peers answer the same question: the totals must agree exactly.
-    if (peer.count !== ours.result.count || peer.newUsers !== newUsers)
-      throw new Error(
-        `${peer.name} counted ${peer.count} (${peer.newUsers} new), activenow ${ours.result.count} (${newUsers} new)`,
-      );
+    // The peers answer the same question: the totals must agree exactly, filtered or not.
+    for (const [theirs, mine, what] of [
+      [peer, ours.result, 'all users'],
+      [peer.filtered, oursFiltered.result, `country ${COUNTRY}`],
+    ] as const) {
+      if (theirs.count !== mine.count || theirs.newUsers !== mine.userType?.new)
+        throw new Error(
+          `${peer.name}, ${what}: counted ${theirs.count} (${theirs.newUsers} new), activenow ${mine.count} (${mine.userType?.new} new)`,
+        );
+    }
   }
   const table = markdownTable(
     [
@@ -270,13 +326,20 @@ async function main(): Promise<void> {
         `${(ours.micros / 1000).toFixed(4)}`,
         `${formatInt(peer.answerMs / (ours.micros / 1000))}×`,
       ]),
+      ...peers.map((peer) => [
+        `${peer.name}: the same, filtered by country ${COUNTRY} (\`filter\`), ms`,
+        peer.filtered.answerMs.toFixed(1),
+        `${(oursFiltered.micros / 1000).toFixed(2)}`,
+        `${formatInt(peer.filtered.answerMs / (oursFiltered.micros / 1000))}×`,
+      ]),
     ],
     [false, true, true, true],
   );
   const notes = [
     `Measured ${new Date().toISOString()} with \`${COMMAND}\`, Node ${process.version}${pinnedCore === undefined ? '' : `, this process pinned to core ${pinnedCore}`}; 2 cores shared with other work.`,
     `Data: ${workload.describe()}. All ${formatInt(ours.result.count)} users are active at the end (${formatInt(newUsers ?? 0)} new); every peer's count and new-user count are checked equal to activenow's.`,
-    `Schema: \`events(user_id, ts, session_source, browser, os, device)\` with indexes on \`(ts)\` and \`(ts, user_id)\`, \`users(user_id PRIMARY KEY, first_seen)\`, ANALYZEd after loading. The statements: \`COUNT(DISTINCT user_id)\` over the last ${WINDOW} s, the same joined to users with \`first_seen\` in the window, and \`GROUP BY\` each of the four dimensions, for all users and for new users. The median of ${SQL_RUNS} runs of all ten. Loading took ${peers.map((p) => `${p.loadSeconds.toFixed(1)} s (${p.name})`).join(', ')}.`,
+    `Filtered: the ${formatInt(oursFiltered.result.count)} users in ${COUNTRY} (${formatInt(oursFiltered.result.userType?.new ?? 0)} new), the same ten statements with \`AND country = ?\` (an index on \`(country, ts, user_id)\` for them), against \`query\` with \`filter: {country: ['${COUNTRY}']}\`, which passes over every user the engine holds (median of ${FILTERED_ENGINE_QUERIES}). A user keeps one country in this workload, so both count the same users; checked.`,
+    `Schema: \`events(user_id, ts, session_source, browser, os, device, country)\` with indexes on \`(ts)\`, \`(ts, user_id)\` and \`(country, ts, user_id)\`, \`users(user_id PRIMARY KEY, first_seen)\`, ANALYZEd after loading. The statements: \`COUNT(DISTINCT user_id)\` over the last ${WINDOW} s, the same joined to users with \`first_seen\` in the window, and \`GROUP BY\` each of the four dimensions, for all users and for new users. The median of ${SQL_RUNS} runs of all ten. Loading took ${peers.map((p) => `${p.loadSeconds.toFixed(1)} s (${p.name})`).join(', ')}.`,
     `The GROUP BY answer is not even the same: it counts a user under every value the user had in the window, where activenow counts each user once, under the latest value (so splits sum to the count).`,
     "SQLite: a file in a temporary directory, WAL, 1 GiB page cache. PostgreSQL: a throwaway server started by the benchmark (initdb into a temporary directory, fsync off, shared_buffers 512MB, work_mem 256MB), queried over loopback TCP with node-postgres; the machine's own PostgreSQL service is never touched.",
     `activenow: \`ActiveUsersEngine.query\` with every split, the user type and the new-user breakdown (what \`/1/now.json\` answers), median of ${ENGINE_QUERIES} in process.`,
@@ -289,7 +352,12 @@ async function main(): Promise<void> {
     results: {
       sqlPeer: {
         engineMicros: ours.micros,
-        peers: peers.map((peer) => ({ name: peer.name, answerMs: Number(peer.answerMs.toFixed(1)) })),
+        engineFilteredMicros: oursFiltered.micros,
+        peers: peers.map((peer) => ({
+          name: peer.name,
+          answerMs: Number(peer.answerMs.toFixed(1)),
+          filteredAnswerMs: Number(peer.filtered.answerMs.toFixed(1)),
+        })),
         measuredAt: new Date().toISOString(),
         command: COMMAND,
       },
