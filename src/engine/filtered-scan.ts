@@ -8,6 +8,8 @@ export interface ScanRequest {
   readonly accepted: Uint8Array;
   /** The numbers of the dimensions the filter names. */
   readonly filtered: readonly number[];
+  /** Sum the users the filter leaves out rather than those it keeps. */
+  readonly complement: boolean;
   /** The numbers of the dimensions whose slots are summed (the splits asked). */
   readonly summed: readonly number[];
   /** Users active after this second are in the window. */
@@ -17,11 +19,14 @@ export interface ScanRequest {
   readonly clock: number;
 }
 
-/** What the scan found; the arrays are the engine's scratch, overwritten by the next scan. */
+/**
+ * What the scan found, of the users it sums (kept, or left out with `complement`); the arrays are
+ * the engine's scratch, overwritten by the next scan.
+ */
 export interface ScanSums {
   count: number;
   fresh: number;
-  /** Kept users in the window per slot of each summed dimension (slot 0 unused). */
+  /** Summed users in the window per slot of each summed dimension (slot 0 unused). */
   readonly activeSums: Float64Array;
   /** The same, of those first seen in the window. */
   readonly newSums: Float64Array;
@@ -30,14 +35,15 @@ export interface ScanSums {
 }
 
 /**
- * Reads every user record of `users` once, in memory order, and sums those the filter keeps: a
- * filtered answer cannot come from the counters, which hold values one dimension at a time. A user
- * is kept when, for each filtered dimension, its slot is accepted; only live users are read (an
- * expired one's slots may name other values since, but its latest time is before any window and any
- * minute of the timeline). Cost: one pass over the table's memory (`recordWords` words per slot).
+ * Reads every user record of `users` once, in memory order, and sums those the filter keeps (or,
+ * with `complement`, those it leaves out): a filtered answer cannot come from the counters, which
+ * hold values one dimension at a time. A user is kept when, for each filtered dimension, its slot is
+ * accepted; only live users are read (an expired one's slots may name other values since, but its
+ * latest time is before any window and any minute of the timeline). Cost: one pass over the table's
+ * memory (`recordWords` words per slot), and the summing of the users summed.
  */
 export function scanUsers(users: IdTable, request: ScanRequest, slotCount: number, out: ScanSums): void {
-  const { accepted, filtered, summed, windowStart, clock } = request;
+  const { accepted, filtered, complement, summed, windowStart, clock } = request;
   const firstMinute = timelineStartMinute(clock);
   // Earliest latest time of a user that can count: in the window, or in a minute of the timeline.
   const readAfter = request.timeline ? Math.min(windowStart, firstMinute * 60 - 1) : windowStart;
@@ -65,7 +71,7 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
     const dimsAt = 2 * at + dimensionHalf;
     let passed = 0;
     for (let i = 0; i < filtered.length; i++) passed += accepted[halves[dimsAt + filtered[i]]];
-    if (passed !== filtered.length) continue;
+    if ((passed === filtered.length) === complement) continue;
     if (timeline) countMinutes(words[at + maskWord], Math.floor(latest / 60), firstMinute, minutes);
     if (latest <= windowStart) continue;
     count++;
