@@ -260,21 +260,25 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 function nowQueryOf(spec: RequestSpec): NowQuery | undefined {
   if (spec.body.kind === 'none') return { window: 300, userType: false, splits: [], timeline: false };
   if (spec.body.kind !== 'now' || spec.body.body.kind !== 'valid') return undefined;
-  const { flags, window } = spec.body.body;
+  const { flags, window, filter } = spec.body.body;
+  // `{}` filters nothing; a filter's dimensions are taken in any order.
+  const filtered = filter !== undefined && Object.keys(filter).length > 0;
   return {
     window: window ?? 300,
     userType: flags.user_type === true,
     splits: DIMENSIONS.filter((d) => flags[d] === true),
     timeline: flags.timeline === true,
+    ...(filtered ? { filter } : {}),
   };
 }
 
 /** Whether a valid now.json body uses an activenow extension, so that its answer carries as_of. */
 function asksExtension(spec: RequestSpec): boolean {
   if (spec.body.kind !== 'now' || spec.body.body.kind !== 'valid') return false;
-  const { window, flags, top } = spec.body.body;
+  const { window, flags, top, filter } = spec.body.body;
   return (
     window !== undefined ||
+    filter !== undefined ||
     flags.timeline === true ||
     top !== undefined ||
     flags.page === true ||

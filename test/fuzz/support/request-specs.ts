@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { SESSION_FIELDS } from '../../../src/ingest/clevertap-records.js';
+import type { NowFilter } from '../../../src/model/now-query.js';
 import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
 
 /**
@@ -432,11 +433,21 @@ export type NowBodySpec =
       readonly flags: Readonly<Record<string, boolean>>;
       readonly window: number | undefined;
       readonly top: number | undefined;
+      readonly filter: NowFilter | undefined;
     }
   | { readonly kind: 'unknown-key'; readonly key: string }
   | { readonly kind: 'mistyped'; readonly key: string; readonly value: Json };
 
 const NOW_FLAGS = ['user_type', ...DIMENSIONS, 'timeline'] as const;
+
+/** Values a filter lists: some the records send, the two buckets, and one nobody holds. */
+const FILTER_VALUES = [...BROWSERS, ...DEVICES, ...PAGES, ...COUNTRIES, ...APP_VERSIONS, 'Unknown', 'Nobody'];
+
+const filterArb: fc.Arbitrary<NowFilter> = fc.dictionary(
+  fc.constantFrom(...DIMENSIONS),
+  fc.uniqueArray(fc.constantFrom(...FILTER_VALUES), { minLength: 1, maxLength: 3 }),
+  { minKeys: 0, maxKeys: 2 },
+) as fc.Arbitrary<NowFilter>;
 
 const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
   {
@@ -448,12 +459,14 @@ const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
         nil: undefined,
       }),
       top: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+      filter: fc.option(filterArb, { nil: undefined, freq: 3 }),
     }),
   },
   fc.record({
     kind: fc.constant('unknown-key' as const),
     key: jsonKeyArb.filter(
-      (key) => !(NOW_FLAGS as readonly string[]).includes(key) && !['window', 'top', 'bots'].includes(key),
+      (key) =>
+        !(NOW_FLAGS as readonly string[]).includes(key) && !['window', 'top', 'bots', 'filter'].includes(key),
     ),
   }),
   fc.record({
@@ -470,6 +483,22 @@ const nowBodyArb: fc.Arbitrary<NowBodySpec> = fc.oneof(
     kind: fc.constant('mistyped' as const),
     key: fc.constant('top'),
     value: fc.constantFrom<Json>(0, -1, 1001, 2.5, '3', null, true, [3]),
+  }),
+  fc.record({
+    kind: fc.constant('mistyped' as const),
+    key: fc.constant('filter'),
+    value: fc.constantFrom<Json>(
+      null,
+      'IN',
+      ['IN'],
+      { country: 'IN' },
+      { country: [] },
+      { country: [''] },
+      { country: ['IN', 7] },
+      { colour: ['red'] },
+      { user_type: ['new'] },
+      { page: ['x'.repeat(257)] },
+    ),
   }),
 );
 

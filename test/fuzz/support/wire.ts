@@ -182,6 +182,7 @@ export function nowBodyJson(body: NowBodySpec): Json {
         ...body.flags,
         ...(body.window === undefined ? {} : { window: body.window }),
         ...(body.top === undefined ? {} : { top: body.top }),
+        ...(body.filter === undefined ? {} : { filter: body.filter as Json }),
       };
     case 'unknown-key':
       return { [body.key]: true };
