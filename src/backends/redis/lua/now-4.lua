@@ -85,10 +85,14 @@ if wantTimeline then
   for k = 1, #fields do timeline[k] = tonumber(counts[k]) or 0 end
 end
 
--- Every value of the asked dimensions with a user: Unknown and Other, then named slots by name.
+-- Every value of the asked dimensions with a user: named slots, Other, then Unknown, which
+-- record-5.lua does not count: it is every user less the dimension's other values (counts an
+-- earlier script version kept under Unknown are not read).
 local rows = {}
-local function addValue(slot, d, name)
-  local users, fresh = active[slot] or 0, newcomers[slot] or 0
+local knownActive, knownNew = {}, {}
+local function addValue(d, name, users, fresh)
+  knownActive[d] = knownActive[d] + users
+  knownNew[d] = knownNew[d] + fresh
   if users > 0 or fresh > 0 then
     rows[#rows + 1] = d
     rows[#rows + 1] = name
@@ -97,10 +101,7 @@ local function addValue(slot, d, name)
   end
 end
 for d = 1, DIMENSIONS do
-  if asked[d] then
-    addValue(2 * d - 1, d, 'Unknown')
-    addValue(2 * d, d, 'Other')
-  end
+  knownActive[d], knownNew[d] = 0, 0
 end
 if next(asked) then
   local named, fields = {}, {}
@@ -118,7 +119,14 @@ if next(asked) then
   local names = hmget(slotsKey, fields)
   for k = 1, #slots do
     local d = tonumber(string.sub(names[k], 1, 1))
-    if asked[d] then addValue(slots[k], d, string.sub(names[k], 3)) end
+    local slot = slots[k]
+    if asked[d] then addValue(d, string.sub(names[k], 3), active[slot] or 0, newcomers[slot] or 0) end
+  end
+end
+for d = 1, DIMENSIONS do
+  if asked[d] then
+    addValue(d, 'Other', active[2 * d] or 0, newcomers[2 * d] or 0)
+    addValue(d, 'Unknown', (active[0] or 0) - knownActive[d], (newcomers[0] or 0) - knownNew[d])
   end
 end
 
