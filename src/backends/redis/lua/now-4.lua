@@ -85,14 +85,10 @@ if wantTimeline then
   for k = 1, #fields do timeline[k] = tonumber(counts[k]) or 0 end
 end
 
--- Every value of the asked dimensions with a user: named slots, Other, then Unknown, which
--- record-5.lua does not count: it is every user less the dimension's other values (counts an
--- earlier script version kept under Unknown are not read).
+-- Every value of the asked dimensions with a user: Unknown and Other, then named slots by name.
 local rows = {}
-local knownActive, knownNew = {}, {}
-local function addValue(d, name, users, fresh)
-  knownActive[d] = knownActive[d] + users
-  knownNew[d] = knownNew[d] + fresh
+local function addValue(slot, d, name)
+  local users, fresh = active[slot] or 0, newcomers[slot] or 0
   if users > 0 or fresh > 0 then
     rows[#rows + 1] = d
     rows[#rows + 1] = name
@@ -101,7 +97,10 @@ local function addValue(d, name, users, fresh)
   end
 end
 for d = 1, DIMENSIONS do
-  knownActive[d], knownNew[d] = 0, 0
+  if asked[d] then
+    addValue(2 * d - 1, d, 'Unknown')
+    addValue(2 * d, d, 'Other')
+  end
 end
 if next(asked) then
   local named, fields = {}, {}
@@ -119,14 +118,7 @@ if next(asked) then
   local names = hmget(slotsKey, fields)
   for k = 1, #slots do
     local d = tonumber(string.sub(names[k], 1, 1))
-    local slot = slots[k]
-    if asked[d] then addValue(d, string.sub(names[k], 3), active[slot] or 0, newcomers[slot] or 0) end
-  end
-end
-for d = 1, DIMENSIONS do
-  if asked[d] then
-    addValue(d, 'Other', active[2 * d] or 0, newcomers[2 * d] or 0)
-    addValue(d, 'Unknown', (active[0] or 0) - knownActive[d], (newcomers[0] or 0) - knownNew[d])
+    if asked[d] then addValue(slots[k], d, string.sub(names[k], 3)) end
   end
 end
 

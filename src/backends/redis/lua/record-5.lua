@@ -77,9 +77,7 @@ local function liveUsers(slot)
   return (totals[slot] or 0) + (totalDeltas[slot] or 0)
 end
 
--- Adds `delta` at `second` to slot 0 and to each of `slots` (slots[d] for dimension d) but Unknown:
--- now-4.lua reads a dimension's Unknown as every user less its other values, so the values a
--- client never sends (three of seven for CleverTap's own records) cost no counter.
+-- Adds `delta` at `second` to slot 0 and to each of `slots` (slots[d] for dimension d).
 local function addUser(rows, second, slots, delta, live)
   local row = rows[second]
   if row == nil then
@@ -89,13 +87,13 @@ local function addUser(rows, second, slots, delta, live)
   row[0] = (row[0] or 0) + delta
   for d = 1, DIMENSIONS do
     local slot = slots[d]
-    if slot ~= 2 * d - 1 then row[slot] = (row[slot] or 0) + delta end
+    row[slot] = (row[slot] or 0) + delta
   end
   if live then
     totalDeltas[0] = (totalDeltas[0] or 0) + delta
     for d = 1, DIMENSIONS do
       local slot = slots[d]
-      if slot ~= 2 * d - 1 then totalDeltas[slot] = (totalDeltas[slot] or 0) + delta end
+      totalDeltas[slot] = (totalDeltas[slot] or 0) + delta
     end
   end
 end
