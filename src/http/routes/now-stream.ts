@@ -1,11 +1,11 @@
 import { ApiError } from '../../model/api-errors.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
+import { parseFilterParameter } from '../now-filter.js';
 import { STREAM_QUERY } from '../now-stream-hub.js';
 import { CREDENTIALS, CREDENTIALS_SECURITY, ref, STORE, withRequestId } from '../operation-docs.js';
 import { verifyReadToken } from '../read-token.js';
 import type { Route } from '../route.js';
 import { assertReady } from '../store-readiness.js';
-import { parseFilterParameter } from './now.js';
 
 const PATH = '/1/now/stream';
 

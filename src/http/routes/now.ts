@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { ApiError } from '../../model/api-errors.js';
 import { botLaneOf } from '../../model/bot-lane.js';
 import {
   DEFAULT_WINDOW_SECONDS,
-  MAX_FILTER_VALUE_LENGTH,
-  MAX_FILTER_VALUES,
   MAX_WINDOW_SECONDS,
   MIN_WINDOW_SECONDS,
-  type NowFilter,
   type NowQuery,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
@@ -15,6 +11,7 @@ import { MAX_TOP, topOfResult } from '../../model/split-top.js';
 import { CLEVERTAP_DIMENSIONS, DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
 import type { Store } from '../../store/store.js';
 import { JSON_UTF8 } from '../error-envelope.js';
+import { filterOf, filterSchema } from '../now-filter.js';
 import { CREDENTIALS_SECURITY, GUARD, JSON_BODY, jsonBody, jsonResponse } from '../operation-docs.js';
 import { renderNow } from '../render-now.js';
 import { accountOf } from '../request-account.js';
@@ -23,29 +20,6 @@ import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 const topReason = { error: `expected an integer from 1 to ${MAX_TOP}` };
-const filterValuesReason = {
-  error: `expected an array of 1 to ${MAX_FILTER_VALUES} strings of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`,
-};
-const filterValues = z
-  .array(
-    z.string(filterValuesReason).min(1, filterValuesReason).max(MAX_FILTER_VALUE_LENGTH, filterValuesReason),
-    filterValuesReason,
-  )
-  .min(1, filterValuesReason)
-  .max(MAX_FILTER_VALUES, filterValuesReason);
-const filterSchema = z
-  .strictObject(
-    Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, filterValues.optional()])) as Record<
-      Dimension,
-      z.ZodOptional<typeof filterValues>
-    >,
-    { error: 'expected an object of dimension → values' },
-  )
-  .meta({
-    description:
-      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits, timeline and bots are all restricted. Not available on the redis store (501).',
-  });
-
 /**
  * A `/1/now.json` request: the query the store answers, and how its answer is shaped by the
  * extensions that do not change what is counted (`top`, `bots` from the bot lane, and `as_of` on any
@@ -156,31 +130,6 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
       fields.filter !== undefined ||
       splits.some(isExtensionSplit),
   };
-}
-
-const filterParameterSchema = z.strictObject({ filter: filterSchema });
-
-/**
- * The `filter` query parameter of `/1/now/stream`: the JSON of now.json's `filter`, checked alike
- * (undefined when absent or `{}`); refused with invalidParameter naming what is wrong.
- */
-export function parseFilterParameter(text: unknown): NowFilter | undefined {
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = typeof text === 'string' ? JSON.parse(text) : undefined;
-  } catch {}
-  if (value === undefined)
-    throw new ApiError('invalidParameter', { name: 'filter', reason: 'expected JSON' });
-  return filterOf(parseBody(filterParameterSchema, { filter: value }).filter);
-}
-
-/** The filter of a request, its dimensions in DIMENSIONS order; `{}` filters nothing. */
-function filterOf(fields: Partial<Record<Dimension, string[]>> | undefined): NowFilter | undefined {
-  if (fields === undefined) return undefined;
-  const named = DIMENSIONS.filter((dimension) => fields[dimension] !== undefined);
-  if (named.length === 0) return undefined;
-  return Object.fromEntries(named.map((dimension) => [dimension, fields[dimension]]));
 }
 
 const users = z.int().nonnegative();

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ApiError } from '../model/api-errors.js';
+import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, type NowFilter } from '../model/now-query.js';
+import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
+import { parseBody } from './request-body.js';
+
+// The `filter` extension (docs/api.md#filter): its schema, shared by the now.json body and the
+// stream's query parameter, and what a parsed one becomes.
+
+const filterValuesReason = {
+  error: `expected an array of 1 to ${MAX_FILTER_VALUES} strings of 1 to ${MAX_FILTER_VALUE_LENGTH} characters`,
+};
+const filterValues = z
+  .array(
+    z.string(filterValuesReason).min(1, filterValuesReason).max(MAX_FILTER_VALUE_LENGTH, filterValuesReason),
+    filterValuesReason,
+  )
+  .min(1, filterValuesReason)
+  .max(MAX_FILTER_VALUES, filterValuesReason);
+/** The `filter` of a now.json body: dimension → the values to keep. */
+export const filterSchema = z
+  .strictObject(
+    Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, filterValues.optional()])) as Record<
+      Dimension,
+      z.ZodOptional<typeof filterValues>
+    >,
+    { error: 'expected an object of dimension → values' },
+  )
+  .meta({
+    description:
+      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits, timeline and bots are all restricted. Not available on the redis store (501).',
+  });
+
+const filterParameterSchema = z.strictObject({ filter: filterSchema });
+
+/**
+ * The `filter` query parameter of `/1/now/stream`: the JSON of now.json's `filter`, checked alike
+ * (undefined when absent or `{}`); refused with invalidParameter naming what is wrong.
+ */
+export function parseFilterParameter(text: unknown): NowFilter | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = typeof text === 'string' ? JSON.parse(text) : undefined;
+  } catch {}
+  if (value === undefined)
+    throw new ApiError('invalidParameter', { name: 'filter', reason: 'expected JSON' });
+  return filterOf(parseBody(filterParameterSchema, { filter: value }).filter);
+}
+
+/** The filter of a request, its dimensions in DIMENSIONS order; `{}` filters nothing. */
+export function filterOf(fields: Partial<Record<Dimension, string[]>> | undefined): NowFilter | undefined {
+  if (fields === undefined) return undefined;
+  const named = DIMENSIONS.filter((dimension) => fields[dimension] !== undefined);
+  if (named.length === 0) return undefined;
+  return Object.fromEntries(named.map((dimension) => [dimension, fields[dimension]]));
+}
