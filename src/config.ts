@@ -138,10 +138,18 @@ export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
 const splitNames = ['user_type', ...DIMENSIONS, 'timeline', 'bots'] as const;
 
-/** `country=IN,US;device=Mobile` → `{ country: ['IN', 'US'], device: ['Mobile'] }`, the now.json filter. */
+/**
+ * `country=IN,US;device=Mobile` → `{ country: ['IN', 'US'], device: ['Mobile'] }`, the now.json
+ * filter; a dimension named twice keeps the values of both.
+ */
 const filterOption = z.string().transform((text, ctx): Partial<Record<Dimension, string[]>> => {
   const filter: Partial<Record<Dimension, string[]>> = {};
-  for (const part of text.split(';').filter((item) => item.trim() !== '')) {
+  const parts = text.split(';').filter((item) => item.trim() !== '');
+  if (parts.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected dimension=value,value;…' });
+    return z.NEVER;
+  }
+  for (const part of parts) {
     const [name, list, ...rest] = part.split('=');
     const dimension = DIMENSIONS.find((each) => each === name.trim());
     const values = commaList.parse(list ?? '');
@@ -152,7 +160,7 @@ const filterOption = z.string().transform((text, ctx): Partial<Record<Dimension,
       });
       return z.NEVER;
     }
-    filter[dimension] = values;
+    filter[dimension] = [...(filter[dimension] ?? []), ...values];
   }
   return filter;
 });

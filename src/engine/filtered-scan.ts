@@ -1,4 +1,4 @@
-import type { IdTable } from './id-table.js';
+import { type IdTable, KEY_HEADER } from './id-table.js';
 import { timelineStartMinute } from './minute-timeline.js';
 import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK } from './user-table.js';
 
@@ -30,7 +30,7 @@ export interface ScanSums {
   readonly activeSums: Float64Array;
   /** The same, of those first seen in the window. */
   readonly newSums: Float64Array;
-  /** Kept users per minute of the timeline, oldest first (TIMELINE_MINUTES of them). */
+  /** Summed users per minute of the timeline, oldest first (TIMELINE_MINUTES of them). */
   readonly minutes: Float64Array;
 }
 
@@ -38,8 +38,9 @@ export interface ScanSums {
  * Reads every user record of `users` once, in memory order, and sums those the filter keeps (or,
  * with `complement`, those it leaves out): a filtered answer cannot come from the counters, which
  * hold values one dimension at a time. A user is kept when, for each filtered dimension, its slot is
- * accepted; only live users are read (an expired one's slots may name other values since, but its
- * latest time is before any window and any minute of the timeline). Cost: one pass over the table's
+ * accepted. Only users whose latest time is in the window or in a minute of the timeline are read:
+ * as the horizon is at least the timeline's 30 minutes, those are live, so their slots name the
+ * values they hold (an expired user's may have been reused since). Cost: one pass over the table's
  * memory (`recordWords` words per slot), and the summing of the users summed.
  */
 export function scanUsers(users: IdTable, request: ScanRequest, slotCount: number, out: ScanSums): void {
@@ -59,6 +60,7 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
   const halves = users.halves;
   const stride = users.recordWords;
   // Locals, not the imported bindings: a module loader may turn those into getter calls.
+  const headerWord = KEY_HEADER;
   const latestWord = LATEST;
   const firstWord = FIRST;
   const maskWord = MINUTE_MASK;
@@ -66,8 +68,7 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
   const timeline = request.timeline;
   for (let at = 0; at < words.length; at += stride) {
     const latest = words[at + latestWord];
-    // An empty record is all zeros, so it is never after the start.
-    if (latest <= readAfter) continue;
+    if (latest <= readAfter || words[at + headerWord] === 0) continue;
     const dimsAt = 2 * at + dimensionHalf;
     let passed = 0;
     for (let i = 0; i < filtered.length; i++) passed += accepted[halves[dimsAt + filtered[i]]];

@@ -5,7 +5,7 @@ import { StateFormatError, type StateReader, type StateWriter } from './state-st
 // A slot: `recordWords` consecutive words of `words`, from `slot * recordWords`. An id's record is
 // its slot, so a lookup reads one place in memory (a record may span two cache lines).
 /** The id's header (id-key.ts); 0 in an empty slot. */
-const KEY_HEADER = 0;
+export const KEY_HEADER = 0;
 /** The id's words when they fit, else where they are in the LongKeyStore. */
 const KEY = 1;
 /** 20 narrow or 10 wide code units: most ids fit. */

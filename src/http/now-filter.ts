@@ -28,7 +28,7 @@ export const filterSchema = z
   )
   .meta({
     description:
-      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits, timeline and bots are all restricted. Not available on the redis store (501).',
+      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits and timeline are all restricted (bots, which carry no values, are not). Not available on the redis store (501).',
   });
 
 const filterParameterSchema = z.strictObject({ filter: filterSchema });
@@ -48,10 +48,13 @@ export function parseFilterParameter(text: unknown): NowFilter | undefined {
   return filterOf(parseBody(filterParameterSchema, { filter: value }).filter);
 }
 
-/** The filter of a request, its dimensions in DIMENSIONS order; `{}` filters nothing. */
+/**
+ * The filter of a request in one form whatever the request's order, so that equal filters share a
+ * stream's poller: dimensions in DIMENSIONS order, values sorted and each once. `{}` filters nothing.
+ */
 export function filterOf(fields: Partial<Record<Dimension, string[]>> | undefined): NowFilter | undefined {
   if (fields === undefined) return undefined;
   const named = DIMENSIONS.filter((dimension) => fields[dimension] !== undefined);
   if (named.length === 0) return undefined;
-  return Object.fromEntries(named.map((dimension) => [dimension, fields[dimension]]));
+  return Object.fromEntries(named.map((dimension) => [dimension, [...new Set(fields[dimension])].sort()]));
 }

@@ -184,7 +184,7 @@ export class NowStreamHub {
     try {
       const [result, bots] = await Promise.all([
         this.store.now(poller.account, poller.query, at),
-        botsActive(this.store, poller.account, poller.query, at),
+        botsActive(this.store, poller.account, poller.query.window, at),
       ]);
       answer = renderNow(topOfResult(result, STREAM_TOP), { bots });
     } catch (error) {

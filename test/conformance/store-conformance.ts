@@ -257,7 +257,7 @@ interface Scenario {
 
 const ACCOUNTS = [A, B];
 
-/** A third of the queries are filtered: one or two dimensions, each with values of the pool or none sent. */
+/** Two thirds of the queries are filtered: one or two dimensions, each with values of the pool or none sent. */
 const filterArb: fc.Arbitrary<NowFilter | undefined> = fc.option(
   fc.dictionary(
     fc.constantFrom(...DIMENSIONS),

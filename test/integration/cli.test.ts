@@ -273,6 +273,18 @@ describe('activenow now', () => {
     expect(JSON.parse(twoDimensions.stdout)).toMatchObject({ count: 1 });
     const badTop = await processes.run(['now', ...connection, '--top', '0']);
     expect(badTop.code).not.toBe(0);
+    // A dimension named twice keeps the values of both.
+    const twice = await processes.run([
+      'now',
+      ...connection,
+      '--filter',
+      'country=DE;country=Unknown',
+      '--json',
+    ]);
+    expect(JSON.parse(twice.stdout)).toMatchObject({ count: 3 });
+    const emptyFilter = await processes.run(['now', ...connection, '--filter', ' ; ']);
+    expect(emptyFilter.code).not.toBe(0);
+    expect(emptyFilter.stderr).toMatch(/filter \(--filter \/ ACTIVENOW_FILTER\): expected dimension=value/);
     const badFilter = await processes.run(['now', ...connection, '--filter', 'colour=red']);
     expect(badFilter.code).not.toBe(0);
     expect(badFilter.stderr).toMatch(/filter \(--filter \/ ACTIVENOW_FILTER\): expected dimension=value/);

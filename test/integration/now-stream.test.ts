@@ -229,13 +229,15 @@ describe('GET /1/now/stream', () => {
       event('u1', { country: 'IN', device: 'Mobile' }),
       event('u2', { country: 'US', device: 'Mobile' }),
       event('u3', { country: 'IN', device: 'Desktop' }),
+      event('crawler', { ua: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' }),
     ]);
     const headers = credentials(server.account);
     const india = { country: ['IN'] };
     const filtered = await openOk(server, { headers, filter: JSON.stringify(india) });
     const all = await openOk(server, { headers });
     const first = await filtered.nextEvent(2000);
-    expect(first).toMatchObject({ count: 2, country: { IN: 2 }, device: { Desktop: 1, Mobile: 1 } });
+    // Bots carry no values: a filter leaves them as they are.
+    expect(first).toMatchObject({ count: 2, country: { IN: 2 }, device: { Desktop: 1, Mobile: 1 }, bots: 1 });
     expect(first).toEqual(await now(server, server.account, india));
     expect(await all.nextEvent(2000)).toMatchObject({ count: 3 });
     await upload(server, [event('u4', { country: 'IN', device: 'Tablet' })]);
@@ -317,16 +319,29 @@ describe('GET /1/now/stream', () => {
       body: refusal('Too many open streams for this account: at most 2', 429),
     });
     // Streams with a filter count against the same limit.
-    expect(
-      await openStream(server, { headers: credentials(server.account), filter: '{"os":["iOS"]}' }),
-    ).toMatchObject({
-      status: 429,
-    });
+    const filtered = { headers: credentials(server.account), filter: '{"os":["iOS"]}' };
+    expect(await openStream(server, filtered)).toMatchObject({ status: 429 });
     // The limit is per account.
     await openOk(server, { headers: credentials(other) });
     // A closed stream gives its place back.
     await first.nextEvent(2000);
     first.cancel();
+    await expect
+      .poll(
+        async () =>
+          (await openStream(server, { headers: credentials(server.account) })) instanceof StreamReader,
+        { timeout: 3000 },
+      )
+      .toBe(true);
+    // A filtered stream gives its place back too: close one, and another (unfiltered) opens.
+    const streams = readers.filter((reader) => !reader.ended);
+    streams.at(-1)?.cancel();
+    await expect
+      .poll(async () => (await openStream(server, filtered)) instanceof StreamReader, { timeout: 3000 })
+      .toBe(true);
+    const last = readers.at(-1) as StreamReader;
+    await last.nextEvent(2000);
+    last.cancel();
     await expect
       .poll(
         async () =>

@@ -65,8 +65,13 @@ export const nowStreamRoute: Route = {
           : await accountOfReadToken(token, request.headers[ACCOUNT_ID_HEADER]);
       const filter = parseFilterParameter(parameters?.filter);
       hub.assertRoom(account);
-      // Asked once before streaming, so that a store that cannot filter refuses with its own error.
-      if (filter !== undefined) await store.now(account, { ...STREAM_QUERY, filter }, clock());
+      // Asked once before streaming, so that a store that cannot filter refuses with its own error;
+      // the room is checked again after it, as other streams may have opened meanwhile, and no error
+      // can be answered once the reply is hijacked.
+      if (filter !== undefined) {
+        await store.now(account, { ...STREAM_QUERY, filter }, clock());
+        hub.assertRoom(account);
+      }
       reply.hijack();
       hub.open(account, reply.raw, filter);
     });

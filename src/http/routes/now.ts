@@ -186,7 +186,7 @@ const PATH = NOW_PATH;
 export async function answerNow(store: Store, account: string, ask: NowAsk, at: number): Promise<string> {
   const [result, bots] = await Promise.all([
     store.now(account, ask.query, at),
-    ask.bots ? botsActive(store, account, ask.query, at) : undefined,
+    ask.bots ? botsActive(store, account, ask.query.window, at) : undefined,
   ]);
   return renderNow(ask.top === undefined ? result : topOfResult(result, ask.top), {
     bots,
@@ -195,19 +195,13 @@ export async function answerNow(store: Store, account: string, ask: NowAsk, at: 
 }
 
 /**
- * Distinct bots of `account` active in the window of `query` up to `at`, kept by its filter if it
- * has one: its bot lane's count.
+ * Distinct bots of `account` active in the `window` seconds up to `at`: its bot lane's count. A
+ * filter does not apply: bots carry no values (docs/semantics.md §9).
  */
-export async function botsActive(
-  store: Store,
-  account: string,
-  query: NowQuery,
-  at: number,
-): Promise<number> {
-  const { window, filter } = query;
+export async function botsActive(store: Store, account: string, window: number, at: number): Promise<number> {
   const lane = await store.now(
     botLaneOf(account),
-    { window, userType: false, splits: [], timeline: false, ...(filter === undefined ? {} : { filter }) },
+    { window, userType: false, splits: [], timeline: false },
     at,
   );
   return lane.count;

@@ -301,8 +301,9 @@
     const items = entries.map(([value, n]) => {
       const li = d.createElement('li');
       li.dataset.value = value;
-      // A value can filter the whole view; the bar that sums the values left out cannot.
-      if (value !== folded) {
+      // A value can filter the whole view. Not the bar summing the values left out, nor Other: in a
+      // stream event it also holds the values beyond the event's top 100, which no filter names.
+      if (value !== folded && value !== 'Other') {
         li.setAttribute('role', 'button');
         li.tabIndex = 0;
         li.setAttribute('aria-pressed', String(!!filter[dim] && filter[dim][0] === value));

@@ -441,7 +441,16 @@ export type NowBodySpec =
 const NOW_FLAGS = ['user_type', ...DIMENSIONS, 'timeline'] as const;
 
 /** Values a filter lists: some the records send, the two buckets, and one nobody holds. */
-const FILTER_VALUES = [...BROWSERS, ...DEVICES, ...PAGES, ...COUNTRIES, ...APP_VERSIONS, 'Unknown', 'Nobody'];
+const FILTER_VALUES = [
+  ...BROWSERS,
+  ...DEVICES,
+  ...PAGES,
+  ...COUNTRIES,
+  ...APP_VERSIONS,
+  'Unknown',
+  'Other',
+  'Nobody',
+];
 
 const filterArb: fc.Arbitrary<NowFilter> = fc.dictionary(
   fc.constantFrom(...DIMENSIONS),
