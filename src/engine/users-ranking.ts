@@ -1,18 +1,20 @@
 /**
  * Orders the values of a split by users, most first, keeping the order they were given in among
  * equal counts (the engine gives them in name order, the response's order for ties). A least
- * significant digit radix sort, one byte a pass and only as many passes as the largest count needs:
- * a split of a thousand pages is ordered in a few microseconds, a comparison sort takes several
- * times that. A split of a few values, the usual one, is ordered by insertion: the radix passes'
- * fixed cost would outweigh it.
+ * significant digit radix sort with as few passes as the largest count allows, digits of at most
+ * MAX_DIGIT_BITS split evenly between them: a split of a thousand pages (counts up to a few hundred
+ * thousand users) is ordered in two passes, a comparison sort takes several times that. A split of a
+ * few values, the usual one, is ordered by insertion: the radix passes' fixed cost would outweigh it.
  */
 
-/** Values up to which insertion beats the radix passes (each clears and scans 256 buckets). */
+/** Values up to which insertion beats the radix passes (each clears and scans its buckets). */
 const INSERTION_LIMIT = 32;
+/** Widest digit: 2048 buckets, still small beside a thousand values, and 22 bits in two passes. */
+const MAX_DIGIT_BITS = 11;
 export class UsersRanking {
   private order: Uint32Array;
   private spare: Uint32Array;
-  private readonly buckets = new Uint32Array(256);
+  private readonly buckets = new Uint32Array(1 << MAX_DIGIT_BITS);
 
   constructor(capacity: number) {
     this.order = new Uint32Array(capacity);
@@ -33,19 +35,22 @@ export class UsersRanking {
       if (users[i] > most) most = users[i];
     }
     const buckets = this.buckets;
-    for (let shift = 0; shift < 32 && most >>> shift > 0; shift += 8) {
-      buckets.fill(0);
-      for (let i = 0; i < n; i++) buckets[(users[order[i]] >>> shift) & 0xff]++;
+    const bits = 32 - Math.clz32(most);
+    const width = Math.ceil(bits / Math.ceil(bits / MAX_DIGIT_BITS));
+    const mask = (1 << width) - 1;
+    for (let shift = 0; shift < bits; shift += width) {
+      buckets.fill(0, 0, mask + 1);
+      for (let i = 0; i < n; i++) buckets[(users[order[i]] >>> shift) & mask]++;
       // Highest digit first: each bucket starts after every higher one.
       let start = 0;
-      for (let digit = 255; digit >= 0; digit--) {
+      for (let digit = mask; digit >= 0; digit--) {
         const size = buckets[digit];
         buckets[digit] = start;
         start += size;
       }
       for (let i = 0; i < n; i++) {
         const position = order[i];
-        spare[buckets[(users[position] >>> shift) & 0xff]++] = position;
+        spare[buckets[(users[position] >>> shift) & mask]++] = position;
       }
       const sorted = spare;
       spare = order;
