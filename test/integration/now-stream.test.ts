@@ -319,36 +319,27 @@ describe('GET /1/now/stream', () => {
       body: refusal('Too many open streams for this account: at most 2', 429),
     });
     // Streams with a filter count against the same limit.
-    const filtered = { headers: credentials(server.account), filter: '{"os":["iOS"]}' };
+    const unfiltered = { headers: credentials(server.account) };
+    const filtered = { ...unfiltered, filter: '{"os":["iOS"]}' };
+    const opens = (how: typeof filtered | typeof unfiltered) => async () =>
+      (await openStream(server, how)) instanceof StreamReader;
     expect(await openStream(server, filtered)).toMatchObject({ status: 429 });
     // The limit is per account.
     await openOk(server, { headers: credentials(other) });
     // A closed stream gives its place back.
     await first.nextEvent(2000);
     first.cancel();
-    await expect
-      .poll(
-        async () =>
-          (await openStream(server, { headers: credentials(server.account) })) instanceof StreamReader,
-        { timeout: 3000 },
-      )
-      .toBe(true);
+    await expect.poll(opens(unfiltered), { timeout: 3000 }).toBe(true);
     // A filtered stream gives its place back too: close one, and another (unfiltered) opens.
-    const streams = readers.filter((reader) => !reader.ended);
-    streams.at(-1)?.cancel();
-    await expect
-      .poll(async () => (await openStream(server, filtered)) instanceof StreamReader, { timeout: 3000 })
-      .toBe(true);
+    readers
+      .filter((reader) => !reader.ended)
+      .at(-1)
+      ?.cancel();
+    await expect.poll(opens(filtered), { timeout: 3000 }).toBe(true);
     const last = readers.at(-1) as StreamReader;
     await last.nextEvent(2000);
     last.cancel();
-    await expect
-      .poll(
-        async () =>
-          (await openStream(server, { headers: credentials(server.account) })) instanceof StreamReader,
-        { timeout: 3000 },
-      )
-      .toBe(true);
+    await expect.poll(opens(unfiltered), { timeout: 3000 }).toBe(true);
   });
 
   it('does not take places of the in-flight limit', async () => {
