@@ -249,10 +249,16 @@ describeWithChromium('the dashboard in Chromium', () => {
   const countIs = (page: Page, count: string, timeout = LIVE_DEADLINE_MS) =>
     textIs(page, '#count', count, timeout);
 
-  it('signs in, shows 0, then the uploaded users and their browser without a reload', async () => {
+  /** A desktop page signed in and showing the account's 0 users. */
+  async function signedInAtZero(): Promise<Page> {
     const page = await open(DESKTOP);
     await signIn(page);
     await countIs(page, '0', 5_000);
+    return page;
+  }
+
+  it('signs in, shows 0, then the uploaded users and their browser without a reload', async () => {
+    const page = await signedInAtZero();
     expect(await page.locator('#status').textContent()).toBe('live');
     expect(page.url()).toBe(`${server.url}/dashboard`);
     const stored = await page.evaluate<string | null>("sessionStorage.getItem('activenow:dashboard')");
@@ -285,9 +291,7 @@ describeWithChromium('the dashboard in Chromium', () => {
   });
 
   it('shows pages, countries by name and app versions, most users first', async () => {
-    const page = await open(DESKTOP);
-    await signIn(page);
-    await countIs(page, '0', 5_000);
+    const page = await signedInAtZero();
     await upload(server, [
       { identity: 'a', session: { page: '/pricing', country: 'in', app_version: '5.2.0' } },
       { identity: 'b', session: { page: '/pricing', country: 'IN', app_version: '5.2.0' } },
@@ -322,9 +326,7 @@ describeWithChromium('the dashboard in Chromium', () => {
   });
 
   it('filters the whole view by a clicked value, and shows everyone again from its chip', async () => {
-    const page = await open(DESKTOP);
-    await signIn(page);
-    await countIs(page, '0', 5_000);
+    const page = await signedInAtZero();
     await upload(server, [
       { identity: 'a', session: { country: 'IN', browser: 'Chrome', page: '/pricing' } },
       { identity: 'b', session: { country: 'IN', browser: 'Firefox', page: '/docs' } },

@@ -20,6 +20,7 @@ import type { Route } from '../route.js';
 
 const booleanParameter = z.boolean({ error: 'expected true or false' });
 const topReason = { error: `expected an integer from 1 to ${MAX_TOP}` };
+
 /**
  * A `/1/now.json` request: the query the store answers, and how its answer is shaped by the
  * extensions that do not change what is counted (`top`, `bots` from the bot lane, and `as_of` on any

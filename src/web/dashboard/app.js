@@ -69,10 +69,15 @@
   };
   const fmt = (n) => Number(n).toLocaleString('en-US');
 
+  const credentialHeaders = (c) => ({
+    'X-CleverTap-Account-Id': c.account,
+    'X-CleverTap-Passcode': c.passcode,
+  });
+
   async function requestToken(c) {
     const response = await fetch('/1/now/token', {
       method: 'POST',
-      headers: { 'X-CleverTap-Account-Id': c.account, 'X-CleverTap-Passcode': c.passcode },
+      headers: credentialHeaders(c),
       cache: 'no-store',
       credentials: 'omit',
     });
@@ -93,11 +98,7 @@
     try {
       const response = await fetch('/1/now.json', {
         method: 'POST',
-        headers: {
-          'X-CleverTap-Account-Id': c.account,
-          'X-CleverTap-Passcode': c.passcode,
-          'Content-Type': 'application/json',
-        },
+        headers: Object.assign(credentialHeaders(c), { 'Content-Type': 'application/json' }),
         body: JSON.stringify({ filter }),
         cache: 'no-store',
         credentials: 'omit',
@@ -228,7 +229,7 @@
       chip.type = 'button';
       chip.className = 'chip';
       const value = filter[dim][0];
-      chip.textContent = `${SPLIT_NAMES[dim]}: ${dim === 'country' ? countryLabel(value) : value} ×`;
+      chip.textContent = `${SPLIT_NAMES[dim]}: ${valueLabel(dim, value)} ×`;
       chip.title = 'Remove this filter';
       chip.addEventListener('click', () => toggleFilter(dim, value));
       return chip;
@@ -282,6 +283,8 @@
     const name = regionNames.of(code);
     return name && name !== code ? `${name} (${code})` : code;
   };
+  /** A value as the page shows it: countries by name, the others as they are. */
+  const valueLabel = (dim, value) => (dim === 'country' ? countryLabel(value) : value);
 
   /**
    * One bar per value, as a share of all active users, most users first. The server sends them in
@@ -317,7 +320,7 @@
       }
       const label = d.createElement('span');
       label.className = 'label';
-      label.textContent = dim === 'country' ? countryLabel(value) : value;
+      label.textContent = valueLabel(dim, value);
       label.title = value;
       const num = d.createElement('span');
       num.className = 'value';
