@@ -25,12 +25,24 @@ export function answerClientError(error: Error, socket: Socket): void {
   else socket.destroy(error);
 }
 
+/** How long a `CONNECT` connection may stay open after its answer, for the client to close it. */
+export const CONNECT_LINGER_MS = 2_000;
+
 /**
  * `CONNECT` requests: Node hands them to a 'connect' listener instead of the app, and closes the
  * connection without a word when there is none. No route tunnels, so: the 404 envelope, and close.
+ * Node no longer reads or tracks such a socket (closing the server does not close it), so what the
+ * client sends is read and dropped, and the socket is destroyed if the client has not closed it
+ * CONNECT_LINGER_MS after the answer: a client keeping it open would otherwise hold it, and the
+ * server's shutdown, forever.
  */
 export function answerConnect(_request: unknown, socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  socket.resume();
   socket.end(rawEnvelope(new ApiError('routeNotFound'), 'Not Found'));
+  const linger = setTimeout(() => socket.destroy(), CONNECT_LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }
 
 function rawResponse(error: Error): string {

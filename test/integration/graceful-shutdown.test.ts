@@ -171,4 +171,23 @@ describe('a closing app', () => {
       await server.close();
     }
   });
+
+  it('closes a CONNECT connection the client keeps open, so that it cannot hold the close of the app', async () => {
+    const server = await startTestServer();
+    try {
+      // Node hands a CONNECT socket over and stops tracking it: closing the server does not close it.
+      const tunnel = await RawConnection.open(server.port);
+      tunnel.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      const answer = await tunnel.response();
+      expect(answer.status).toBe(404);
+      expect(answer.headers.connection).toBe('close');
+      tunnel.write('bytes the client sends anyway');
+      // The client ends its side once the server has ended its own; a server that no longer read
+      // this socket would never see it, and its close would wait for ever.
+      await tunnel.closed;
+      await server.app.close();
+    } finally {
+      await server.close();
+    }
+  });
 });
