@@ -1,7 +1,7 @@
 import type { Activity } from '../src/model/activity.js';
 import { UNKNOWN } from '../src/model/dimensions.js';
 import type { NowQuery, NowResult, Split, Splits } from '../src/model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../src/protocol/dimensions.js';
+import { DIMENSIONS, type Dimension, isDimension } from '../src/protocol/dimensions.js';
 
 /** The latest-seen state of one user, as a naive implementation would keep it. */
 interface LastSeen {
@@ -127,11 +127,11 @@ export class NaiveLastSeen {
     }
     const result: { -readonly [K in keyof NowResult]: NowResult[K] } = {
       count,
-      splits: toSplits(query.splits, all),
+      splits: toSplits(query.splits.filter(isDimension), all),
     };
     if (query.userType) {
       result.userType = { new: newUsers, returning: count - newUsers };
-      if (query.splits.length > 0) result.newSplits = toSplits(query.splits, fresh);
+      if (query.splits.length > 0) result.newSplits = toSplits(query.splits.filter(isDimension), fresh);
     }
     return result;
   }

@@ -2,7 +2,7 @@ import { createClient } from 'redis';
 import { type Activity, VALUE_KEY_OF } from '../src/model/activity.js';
 import { UNKNOWN } from '../src/model/dimensions.js';
 import { type NowQuery, type NowResult, orderSplit, type Splits } from '../src/model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../src/protocol/dimensions.js';
+import { DIMENSIONS, type Dimension, isDimension } from '../src/protocol/dimensions.js';
 
 function newClient(url: string) {
   return createClient({ url });
@@ -98,15 +98,16 @@ export class NaiveRedisZsets {
 
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
     const prefix = `{${account}}:`;
+    const dimensions = query.splits.filter(isDimension);
     const after = `(${at - query.window}`;
     // Two round trips: the value sets, then one ZCOUNT per key (each batch of commands pipelined).
     const values = (await Promise.all(
-      query.splits.map((dimension) => this.client.sendCommand(['SMEMBERS', `${prefix}values:${dimension}`])),
+      dimensions.map((dimension) => this.client.sendCommand(['SMEMBERS', `${prefix}values:${dimension}`])),
     )) as unknown as string[][];
     const pipeline = this.client.multi();
     pipeline.addCommand(['ZCOUNT', `${prefix}active`, after, '+inf']);
     if (query.userType) pipeline.addCommand(['ZCOUNT', `${prefix}new`, after, '+inf']);
-    query.splits.forEach((dimension, k) => {
+    dimensions.forEach((dimension, k) => {
       for (const value of values[k]) {
         pipeline.addCommand(['ZCOUNT', `${prefix}${KEY_NAMES[dimension]}:${value}`, after, '+inf']);
       }
@@ -120,7 +121,7 @@ export class NaiveRedisZsets {
       result.userType = { new: fresh, returning: count - fresh };
     }
     const splits: Splits = {};
-    query.splits.forEach((dimension, k) => {
+    dimensions.forEach((dimension, k) => {
       const entries: [string, number][] = [];
       for (const value of values[k]) {
         const users = counts[next++];
@@ -140,7 +141,7 @@ export class NaiveRedisZsets {
   async newSplits(account: string, query: NowQuery): Promise<Splits> {
     const prefix = `{${account}}:`;
     const splits: Splits = {};
-    for (const dimension of query.splits) {
+    for (const dimension of query.splits.filter(isDimension)) {
       const values = (await this.client.sendCommand([
         'SMEMBERS',
         `${prefix}values:${dimension}`,

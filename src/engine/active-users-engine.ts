@@ -13,18 +13,23 @@ import {
   type Splits,
   TIMELINE_MINUTES,
 } from '../model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
+import { DIMENSIONS, EVENT, type SplitName } from '../protocol/dimensions.js';
 import { DimensionSlots } from './dimension-slots.js';
+import { NO_LIST } from './event-lists.js';
 import { type ScanSums, scanUsers } from './filtered-scan.js';
 import type { FirstSeenRegistry } from './first-seen-registry.js';
 import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline, timelineOf, timelineStartMinute } from './minute-timeline.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
-import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
+import { UserEvents } from './user-events.js';
+import { DIMENSION_HALF, EVENT_LIST, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
 import { UsersRanking } from './users-ranking.js';
 import { WindowCounters } from './window-counters.js';
 
-/** Told that value number `dimension` (DIMENSIONS order) of activity `activity` was folded into Other. */
+/**
+ * Told that value number `dimension` (DIMENSIONS order; DIMENSIONS.length for the event name) of
+ * activity `activity` was folded into Other.
+ */
 export type FoldListener = (activity: number, dimension: number) => void;
 
 export interface EngineOptions {
@@ -56,9 +61,15 @@ export class ActiveUsersEngine {
   /** Users by second of their first-ever activity, while that second is within the horizon. */
   private readonly newcomers: WindowCounters;
   private readonly timeline = new MinuteTimeline();
+  private readonly events: UserEvents;
   private readonly liveUsers = (slot: number): number => this.active.total(slot);
-  private readonly isExpired = (index: number): boolean =>
-    this.users.words[index * this.users.recordWords + LATEST] <= this.clock - this.horizon;
+  /** Whether the sweep may forget the user at `index`; gives back its event list when so. */
+  private readonly isExpired = (index: number): boolean => {
+    const at = index * this.users.recordWords;
+    if (this.users.words[at + LATEST] > this.clock - this.horizon) return false;
+    this.events.lists.release(this.users.words[at + EVENT_LIST]);
+    return true;
+  };
   private onFold: FoldListener | undefined;
   /** Index in the batch being recorded of the activity being recorded. */
   private activityIndex = 0;
@@ -71,8 +82,11 @@ export class ActiveUsersEngine {
   private readonly chunkIds: string[] = [];
   private readonly activeSums: Float64Array;
   private readonly newSums: Float64Array;
+  private readonly eventSums: Float64Array;
+  private readonly newEventSums: Float64Array;
   /** Scratch of a filtered query: the slots its filter keeps, and what the scan of the users found. */
   private readonly accepted: Uint8Array;
+  private readonly acceptedEvents: Uint8Array;
   private readonly scanned: ScanSums;
   /** Scratch of `splits`: users and slot of each value of a dimension with users, and their order. */
   private readonly valueUsers: Uint32Array;
@@ -94,15 +108,21 @@ export class ActiveUsersEngine {
     this.slots = new DimensionSlots(cap);
     this.active = new WindowCounters(horizon, INITIAL_SLOT_WIDTH);
     this.newcomers = new WindowCounters(horizon, INITIAL_SLOT_WIDTH);
+    this.events = new UserEvents(horizon, cap);
     const maxSlots = 1 + DIMS * (cap + 2);
     this.activeSums = new Float64Array(maxSlots);
     this.newSums = new Float64Array(maxSlots);
+    this.eventSums = new Float64Array(cap + 3);
+    this.newEventSums = new Float64Array(cap + 3);
     this.accepted = new Uint8Array(maxSlots);
+    this.acceptedEvents = new Uint8Array(cap + 3);
     this.scanned = {
       count: 0,
       fresh: 0,
       activeSums: new Float64Array(maxSlots),
       newSums: new Float64Array(maxSlots),
+      eventSums: new Float64Array(cap + 3),
+      newEventSums: new Float64Array(cap + 3),
       minutes: new Float64Array(TIMELINE_MINUTES),
     };
     this.valueUsers = new Uint32Array(cap + 2);
@@ -152,13 +172,19 @@ export class ActiveUsersEngine {
     if (query.filter !== undefined) return this.filteredQuery(query, query.filter);
     const slotCount = this.slots.size;
     this.active.sumWindow(window, slotCount, this.activeSums);
+    if (query.splits.includes(EVENT))
+      this.events.sumWindow(window, this.eventSums, query.userType ? this.newEventSums : undefined);
     const count = this.activeSums[0];
-    const result: Mutable<NowResult> = { count, splits: this.splits(query.splits, this.activeSums) };
+    const result: Mutable<NowResult> = {
+      count,
+      splits: this.splits(query.splits, this.activeSums, this.eventSums),
+    };
     if (query.userType) {
       this.newcomers.sumWindow(window, slotCount, this.newSums);
       const fresh = this.newSums[0];
       result.userType = { new: fresh, returning: count - fresh };
-      if (query.splits.length > 0) result.newSplits = this.splits(query.splits, this.newSums);
+      if (query.splits.length > 0)
+        result.newSplits = this.splits(query.splits, this.newSums, this.newEventSums);
     }
     if (query.timeline) result.timeline = this.timeline.points(this.clock);
     return result;
@@ -194,15 +220,28 @@ export class ActiveUsersEngine {
       }
       share *= all[0] > 0 ? holding / all[0] : 0;
     }
-    const complement = share > 0.5;
+    const eventNames = filter[EVENT];
+    const acceptedEvents = eventNames === undefined ? undefined : this.acceptedEvents.fill(0);
+    if (acceptedEvents !== undefined && eventNames !== undefined) {
+      for (const name of eventNames) {
+        const slot = this.events.slots.slotOf(0, name);
+        if (slot !== undefined) acceptedEvents[slot] = 1;
+      }
+    }
+    // Users of an event are summed as found: a user's events are not in the counters by user.
+    const complement = acceptedEvents === undefined && share > 0.5;
+    const withEvents = splits.includes(EVENT);
     const found = this.scanned;
     scanUsers(
       this.users,
+      this.events.lists.words,
       {
         accepted,
         filtered,
+        acceptedEvents,
         complement,
-        summed: splits.map((dimension) => DIMENSIONS.indexOf(dimension)),
+        summed: splits.filter((name) => name !== EVENT).map((name) => DIMENSIONS.indexOf(name)),
+        withEvents,
         windowStart: this.clock - window,
         timeline: query.timeline,
         clock: this.clock,
@@ -212,12 +251,22 @@ export class ActiveUsersEngine {
     );
     // Kept = found, or every user less found.
     const sign = complement ? -1 : 1;
-    const keptOf = (everyone: Float64Array, left: Float64Array): Float64Array => {
-      if (complement) for (let slot = 0; slot < slotCount; slot++) everyone[slot] -= left[slot];
+    const keptOf = (everyone: Float64Array, left: Float64Array, slots: number): Float64Array => {
+      if (complement) for (let slot = 0; slot < slots; slot++) everyone[slot] -= left[slot];
       return complement ? everyone : left;
     };
+    const eventSlots = this.events.slots.size;
+    if (complement && withEvents)
+      this.events.sumWindow(window, this.eventSums, query.userType ? this.newEventSums : undefined);
     const count = (complement ? all[0] : 0) + sign * found.count;
-    const result: Mutable<NowResult> = { count, splits: this.splits(splits, keptOf(all, found.activeSums)) };
+    const result: Mutable<NowResult> = {
+      count,
+      splits: this.splits(
+        splits,
+        keptOf(all, found.activeSums, slotCount),
+        keptOf(this.eventSums, found.eventSums, eventSlots),
+      ),
+    };
     if (query.userType) {
       let fresh = found.fresh;
       if (complement) {
@@ -225,7 +274,12 @@ export class ActiveUsersEngine {
         fresh = this.newSums[0] - found.fresh;
       }
       result.userType = { new: fresh, returning: count - fresh };
-      if (splits.length > 0) result.newSplits = this.splits(splits, keptOf(this.newSums, found.newSums));
+      if (splits.length > 0)
+        result.newSplits = this.splits(
+          splits,
+          keptOf(this.newSums, found.newSums, slotCount),
+          keptOf(this.newEventSums, found.newEventSums, eventSlots),
+        );
     }
     if (query.timeline) {
       const first = timelineStartMinute(this.clock);
@@ -252,6 +306,7 @@ export class ActiveUsersEngine {
     this.active.exportState(out);
     this.newcomers.exportState(out);
     this.timeline.exportState(out);
+    this.events.exportState(out);
   }
 
   /** Takes the state `exportState` wrote; the engine must be new (nothing recorded yet). */
@@ -264,6 +319,7 @@ export class ActiveUsersEngine {
     this.active.importState(input);
     this.newcomers.importState(input);
     this.timeline.importState(input);
+    this.events.importState(input);
   }
 
   /** Tells the registry which users of the prepared chunk the engine does not hold. */
@@ -278,6 +334,7 @@ export class ActiveUsersEngine {
     this.clock = now;
     this.active.advance(now);
     this.newcomers.advance(now);
+    this.events.advance(now);
   }
 
   /** Records `activity`, whose id is the `k`-th prepared in the user table. */
@@ -291,6 +348,8 @@ export class ActiveUsersEngine {
       if (ts <= liveAfter) return;
       const added = users.addPrepared(k);
       users.words[added * users.recordWords + FIRST] = first;
+      // A fresh record may hold the words of one that moved away: its list is not this user's.
+      users.words[added * users.recordWords + EVENT_LIST] = NO_LIST;
       this.enter(added, activity, ts);
       return;
     }
@@ -315,8 +374,10 @@ export class ActiveUsersEngine {
       if (first > liveAfter) this.newcomers.addUser(first, held, -1);
       if (ts > liveAfter) this.newcomers.addUser(ts, held, 1);
       words[at + FIRST] = ts;
+      this.events.moveFirst(words[at + EVENT_LIST], first, ts, liveAfter);
     }
     if (ts <= liveAfter) return;
+    this.recordEvent(at, activity, ts);
     const latestMinute = Math.floor(latest / 60);
     const minute = Math.floor(ts / 60);
     words[at + MINUTE_MASK] = this.timeline.record(
@@ -353,6 +414,27 @@ export class ActiveUsersEngine {
     this.active.addUser(ts, r, 1);
     const first = words[at + FIRST];
     if (first > this.clock - this.horizon) this.newcomers.addUser(first, r, 1);
+    // Any events listed were done before the user left the horizon.
+    this.events.lists.clear(words[at + EVENT_LIST]);
+    this.recordEvent(at, activity, ts);
+  }
+
+  /** Records the activity's event, if it names one, for the live user whose record is at word `at`. */
+  private recordEvent(at: number, activity: Activity, ts: number): void {
+    const name = activity.event;
+    // As a value's, an empty name says nothing: no event.
+    if (name === undefined || name === '') return;
+    const events = this.events;
+    const slot = events.resolve(name);
+    if (this.onFold !== undefined && events.isFolded(name, slot)) this.onFold(this.activityIndex, DIMS);
+    const words = this.users.words;
+    words[at + EVENT_LIST] = events.record(
+      words[at + EVENT_LIST],
+      slot,
+      ts,
+      words[at + FIRST],
+      this.clock - this.horizon,
+    );
   }
 
   /**
@@ -390,24 +472,27 @@ export class ActiveUsersEngine {
    * value): the values with users are taken in name order and ranked by users, ties kept in that
    * order, so that no string is compared.
    */
-  private splits(dimensions: readonly Dimension[], sums: Float64Array): Splits {
+  private splits(names: readonly SplitName[], sums: Float64Array, eventSums: Float64Array): Splits {
     const splits: Splits = {};
     const users = this.valueUsers;
     const slots = this.valueSlots;
-    for (const dimension of dimensions) {
-      const byName = this.slots.slotsByName(DIMENSIONS.indexOf(dimension));
+    for (const name of names) {
+      const isEvent = name === EVENT;
+      const source = isEvent ? this.events.slots : this.slots;
+      const counts = isEvent ? eventSums : sums;
+      const byName = source.slotsByName(isEvent ? 0 : DIMENSIONS.indexOf(name));
       let n = 0;
       for (let i = 0; i < byName.length; i++) {
         const slot = byName[i];
-        if (sums[slot] > 0) {
-          users[n] = sums[slot];
+        if (counts[slot] > 0) {
+          users[n] = counts[slot];
           slots[n++] = slot;
         }
       }
       const order = this.ranking.rank(users, n);
       const entries: [string, number][] = new Array(n);
-      for (let k = 0; k < n; k++) entries[k] = [this.slots.name(slots[order[k]]), users[order[k]]];
-      splits[dimension] = entries;
+      for (let k = 0; k < n; k++) entries[k] = [source.name(slots[order[k]]), users[order[k]]];
+      splits[name] = entries;
     }
     return splits;
   }

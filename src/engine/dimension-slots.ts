@@ -23,9 +23,10 @@ export class DimensionSlots {
   /** Per dimension, its slots in the order of their names (code units), built when first asked. */
   private readonly byName: (Uint16Array | undefined)[] = [];
 
-  constructor(cap: number) {
+  /** `dimensions`: how many dimensions, numbered from 0 (by default DIMENSIONS, in that order). */
+  constructor(cap: number, dimensions: number = DIMENSIONS.length) {
     this.cap = cap;
-    for (let d = 0; d < DIMENSIONS.length; d++) {
+    for (let d = 0; d < dimensions; d++) {
       this.slotsByValue.push(new Map());
       this.namedSlots.push([]);
       this.unknownSlots.push(this.allocate(UNKNOWN));
@@ -46,7 +47,7 @@ export class DimensionSlots {
     if (input.count() !== this.cap) throw new StateFormatError('slots of another value cap');
     const names: string[] = [];
     for (let count = input.count(), i = 0; i < count; i++) names.push(input.string());
-    const named = DIMENSIONS.map(() => [...input.array(Uint32Array)]);
+    const named = this.namedSlots.map(() => [...input.array(Uint32Array)]);
     // Unknown and Other come first, in the same order in every instance (the constructor).
     if (names.length < this.names.length || named.some((slots) => slots.some((s) => s >= names.length)))
       throw new StateFormatError('slot numbers beyond the slots');

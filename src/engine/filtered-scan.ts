@@ -1,6 +1,7 @@
+import { ENTRY_WORDS, listLength } from './event-lists.js';
 import { type IdTable, KEY_HEADER } from './id-table.js';
 import { timelineStartMinute } from './minute-timeline.js';
-import { DIMENSION_HALF, FIRST, LATEST, MINUTE_MASK } from './user-table.js';
+import { DIMENSION_HALF, EVENT_LIST, FIRST, LATEST, MINUTE_MASK } from './user-table.js';
 
 /** What a filtered query asks of the users an engine holds. */
 export interface ScanRequest {
@@ -8,10 +9,17 @@ export interface ScanRequest {
   readonly accepted: Uint8Array;
   /** The numbers of the dimensions the filter names. */
   readonly filtered: readonly number[];
+  /**
+   * Per event slot, 1 when the filter keeps the users who did that event in the window; undefined
+   * when it names no event.
+   */
+  readonly acceptedEvents: Uint8Array | undefined;
   /** Sum the users the filter leaves out rather than those it keeps. */
   readonly complement: boolean;
   /** The numbers of the dimensions whose slots are summed (the splits asked). */
   readonly summed: readonly number[];
+  /** Whether to sum the events the summed users did in the window. */
+  readonly withEvents: boolean;
   /** Users active after this second are in the window. */
   readonly windowStart: number;
   /** Whether to count the kept users per minute of the timeline. */
@@ -30,6 +38,10 @@ export interface ScanSums {
   readonly activeSums: Float64Array;
   /** The same, of those first seen in the window. */
   readonly newSums: Float64Array;
+  /** Summed users in the window per event slot they did in it (slot 0 unused). */
+  readonly eventSums: Float64Array;
+  /** The same, of those first seen in the window. */
+  readonly newEventSums: Float64Array;
   /** Summed users per minute of the timeline, oldest first (TIMELINE_MINUTES of them). */
   readonly minutes: Float64Array;
 }
@@ -43,8 +55,14 @@ export interface ScanSums {
  * values they hold (an expired user's may have been reused since). Cost: one pass over the table's
  * memory (`recordWords` words per slot), and the summing of the users summed.
  */
-export function scanUsers(users: IdTable, request: ScanRequest, slotCount: number, out: ScanSums): void {
-  const { accepted, filtered, complement, summed, windowStart, clock } = request;
+export function scanUsers(
+  users: IdTable,
+  eventWords: Uint32Array,
+  request: ScanRequest,
+  slotCount: number,
+  out: ScanSums,
+): void {
+  const { accepted, filtered, acceptedEvents, complement, summed, withEvents, windowStart, clock } = request;
   const firstMinute = timelineStartMinute(clock);
   // Earliest latest time of a user that can count: in the window, or in a minute of the timeline.
   const readAfter = request.timeline ? Math.min(windowStart, firstMinute * 60 - 1) : windowStart;
@@ -53,6 +71,8 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
   const minutes = out.minutes;
   activeSums.fill(0, 0, slotCount);
   newSums.fill(0, 0, slotCount);
+  out.eventSums.fill(0);
+  out.newEventSums.fill(0);
   minutes.fill(0);
   let count = 0;
   let fresh = 0;
@@ -65,6 +85,7 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
   const firstWord = FIRST;
   const maskWord = MINUTE_MASK;
   const dimensionHalf = DIMENSION_HALF;
+  const eventListWord = EVENT_LIST;
   const timeline = request.timeline;
   for (let at = 0; at < words.length; at += stride) {
     const latest = words[at + latestWord];
@@ -72,15 +93,21 @@ export function scanUsers(users: IdTable, request: ScanRequest, slotCount: numbe
     const dimsAt = 2 * at + dimensionHalf;
     let passed = 0;
     for (let i = 0; i < filtered.length; i++) passed += accepted[halves[dimsAt + filtered[i]]];
-    if ((passed === filtered.length) === complement) continue;
+    const kept =
+      passed === filtered.length &&
+      (acceptedEvents === undefined ||
+        didAny(eventWords, words[at + eventListWord], acceptedEvents, windowStart));
+    if (kept === complement) continue;
     if (timeline) countMinutes(words[at + maskWord], Math.floor(latest / 60), firstMinute, minutes);
     if (latest <= windowStart) continue;
     count++;
     for (let i = 0; i < summed.length; i++) activeSums[halves[dimsAt + summed[i]]]++;
-    if (words[at + firstWord] > windowStart) {
+    const isNew = words[at + firstWord] > windowStart;
+    if (isNew) {
       fresh++;
       for (let i = 0; i < summed.length; i++) newSums[halves[dimsAt + summed[i]]]++;
     }
+    if (withEvents) sumEvents(eventWords, words[at + eventListWord], windowStart, out, isNew);
   }
   out.count = count;
   out.fresh = fresh;
@@ -92,5 +119,32 @@ function countMinutes(mask: number, latestMinute: number, firstMinute: number, m
     const bit = 31 - Math.clz32(rest & -rest);
     const index = latestMinute - bit - firstMinute;
     if (index >= 0 && index < minutes.length) minutes[index]++;
+  }
+}
+
+/** Whether the list holds an accepted event done after `after`. */
+function didAny(eventWords: Uint32Array, list: number, acceptedEvents: Uint8Array, after: number): boolean {
+  const length = listLength(eventWords, list);
+  for (let i = 0; i < length; i++) {
+    const at = list + 1 + ENTRY_WORDS * i;
+    if (eventWords[at + 1] > after && acceptedEvents[eventWords[at]] === 1) return true;
+  }
+  return false;
+}
+
+/** Adds one to the event sums (and new event sums) of each event of the list done in the window. */
+function sumEvents(
+  eventWords: Uint32Array,
+  list: number,
+  windowStart: number,
+  out: ScanSums,
+  isNew: boolean,
+): void {
+  const length = listLength(eventWords, list);
+  for (let i = 0; i < length; i++) {
+    const at = list + 1 + ENTRY_WORDS * i;
+    if (eventWords[at + 1] <= windowStart) continue;
+    out.eventSums[eventWords[at]]++;
+    if (isNew) out.newEventSums[eventWords[at]]++;
   }
 }

@@ -8,14 +8,16 @@ export const LATEST = PAYLOAD;
 export const FIRST = PAYLOAD + 1;
 /** Minutes the user was active in, relative to the minute of its latest activity (MinuteTimeline). */
 export const MINUTE_MASK = PAYLOAD + 2;
+/** Where the events the user did in the horizon are in the engine's EventLists (NO_LIST: none). */
+export const EVENT_LIST = PAYLOAD + 3;
 /**
  * The dimension slots of the user's latest activity, 16 bits each, in DIMENSIONS order: those of the
  * record at word `at` are `halves[2 * at + DIMENSION_HALF + d]`.
  */
-export const DIMENSION_HALF = 2 * (PAYLOAD + 3);
-const STATE_WORDS = 3 + Math.ceil(DIMENSIONS.length / 2);
+export const DIMENSION_HALF = 2 * (PAYLOAD + 4);
+const STATE_WORDS = 4 + Math.ceil(DIMENSIONS.length / 2);
 
-/** The users an engine holds, by id: 28 bytes of state each (7 dimensions), beside the id in one record. */
+/** The users an engine holds, by id: 32 bytes of state each (7 dimensions), beside the id in one record. */
 export function newUserTable(): IdTable {
   return new IdTable(STATE_WORDS);
 }

@@ -17,6 +17,7 @@ export function instrumentStore(store: Store, metrics: AppMetrics): Store {
       return timed('record', () => store.record(account, activities, at));
     },
     now: (account, query, at) => timed('now', () => store.now(account, query, at)),
+    splitNames: store.splitNames,
     answerStamp: store.answerStamp?.bind(store),
     dropAccount: (account) => store.dropAccount(account),
     readiness: () => store.readiness(),

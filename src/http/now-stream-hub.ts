@@ -3,7 +3,7 @@ import { DEFAULT_MAX_STREAMS } from '../defaults.js';
 import { ApiError } from '../model/api-errors.js';
 import { DEFAULT_WINDOW_SECONDS, type NowFilter, type NowQuery } from '../model/now-query.js';
 import { topOfResult } from '../model/split-top.js';
-import { DIMENSIONS } from '../protocol/dimensions.js';
+import { SPLIT_NAMES } from '../protocol/dimensions.js';
 import type { Store } from '../store/store.js';
 import { renderNow, withAsOf } from './render-now.js';
 import { botsActive } from './routes/now.js';
@@ -11,14 +11,19 @@ import { botsActive } from './routes/now.js';
 /**
  * What every stream carries: the default window with every split, user_type and the timeline (and
  * bots), each split cut to its STREAM_TOP largest values (a site's pages would otherwise make an
- * event of tens of kilobytes a second).
+ * event of tens of kilobytes a second). A store that cannot split by event streams the others.
  */
 export const STREAM_QUERY: NowQuery = Object.freeze({
   window: DEFAULT_WINDOW_SECONDS,
   userType: true,
-  splits: DIMENSIONS,
+  splits: SPLIT_NAMES,
   timeline: true,
 });
+
+/** The stream query of `store`, of the users `filter` keeps if given. */
+export function streamQueryOf(store: Store, filter?: NowFilter): NowQuery {
+  return { ...STREAM_QUERY, splits: store.splitNames, ...(filter === undefined ? {} : { filter }) };
+}
 
 /** Values kept per split of a stream event, the others counted under Other (`top`, docs/api.md). */
 export const STREAM_TOP = 100;
@@ -116,8 +121,14 @@ export class NowStreamHub {
     if (poller === undefined) {
       const timer = setInterval(() => void this.tick(key, false), this.intervalMs);
       timer.unref();
-      const query = filter === undefined ? STREAM_QUERY : { ...STREAM_QUERY, filter };
-      poller = { account, query, streams: new Set(), timer, running: false, again: false };
+      poller = {
+        account,
+        query: streamQueryOf(this.store, filter),
+        streams: new Set(),
+        timer,
+        running: false,
+        again: false,
+      };
       this.pollers.set(key, poller);
     }
     poller.streams.add(stream);

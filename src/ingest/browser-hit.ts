@@ -37,6 +37,9 @@ export function parseHit(body: unknown): BrowserHit | { problem: string; reason:
   return { problem: path === '' ? 'body' : path, reason: issue.message };
 }
 
+/** The event a pageview hit stands for (docs/tracking.md); a heartbeat is no event. */
+export const PAGEVIEW_EVENT = 'Page Viewed';
+
 /** A hit as activity at time `at`: of a user, or of a bot (counted in the bot lane, bot-lane.ts). */
 export interface HitActivity {
   readonly activity: Activity;
@@ -65,6 +68,7 @@ export function activityOfHit(
       device: derived.device,
       page: hit.page === undefined ? undefined : normalizePage(hit.page),
       country,
+      event: hit.kind === 'pageview' ? PAGEVIEW_EVENT : undefined,
     },
     bot: false,
   };

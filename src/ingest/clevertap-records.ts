@@ -7,6 +7,7 @@ import {
   normalizeBrowser,
   normalizeCountry,
   normalizeDevice,
+  normalizeEventName,
   normalizeOs,
   normalizePage,
   normalizeSessionSource,
@@ -224,9 +225,11 @@ function parseRecord(
   }
 
   const isEvent = type === 'event';
+  let event: string | undefined;
   if (isEvent) {
     const name = fields.evtName;
-    if (typeof name !== 'string' || name.trim() === '') return RECORD_ERRORS.eventNameMissing;
+    event = typeof name === 'string' ? normalizeEventName(name) : undefined;
+    if (event === undefined) return RECORD_ERRORS.eventNameMissing;
     const data = fields.evtData;
     if (!isAbsent(data) && !isPlainObject(data)) return RECORD_ERRORS.invalidStructure;
   } else {
@@ -236,7 +239,7 @@ function parseRecord(
 
   const session = fields.session;
   if (isAbsent(session)) {
-    if (isEvent) activities.push(activityOf(user, ts));
+    if (isEvent) activities.push(activityOf(user, ts, { event }));
     return undefined;
   }
   if (!isPlainObject(session)) return RECORD_ERRORS.invalidStructure;
@@ -299,6 +302,7 @@ function parseRecord(
       page: pageValue,
       country: countryValue,
       appVersion,
+      event,
     }),
   );
   return undefined;

@@ -2,6 +2,7 @@ import { COUNTRY_CODES } from '../model/countries.js';
 import {
   APP_BROWSER,
   DEVICES,
+  MAX_EVENT_NAME_LENGTH,
   MAX_PAGE_LENGTH,
   MAX_VALUE_LENGTH,
   OTHER,
@@ -200,6 +201,9 @@ export const normalizeCountry = memoized((value) => {
 
 /** A version as sent (trimmed and cut); 'unknown' and 'other' in any case are Unknown and Other. */
 export const normalizeAppVersion = memoized((value) => freeForm(value, SPECIAL_TABLE));
+
+/** An event name (`evtName`), kept as sent but trimmed and cut to MAX_EVENT_NAME_LENGTH. */
+export const normalizeEventName = memoized((value) => trimAndCut(value, MAX_EVENT_NAME_LENGTH));
 
 /**
  * The normalized value of `dimension` for an explicit client value: `undefined` for Unknown

@@ -1,4 +1,4 @@
-import type { Dimension } from '../protocol/dimensions.js';
+import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
 
 /**
  * One event of one user: the unit the engine counts. Dimension values are already normalized
@@ -18,6 +18,11 @@ export interface Activity {
   /** ISO 3166-1 alpha-2 code, upper case. */
   readonly country?: string;
   readonly appVersion?: string;
+  /**
+   * Name of the event the user did (docs/semantics.md §14); absent for activity that names none
+   * (a profile update, a tracker heartbeat).
+   */
+  readonly event?: string;
 }
 
 /** The Activity property that carries each dimension's value. */
@@ -31,7 +36,18 @@ export const VALUE_KEY_OF = {
   app_version: 'appVersion',
 } as const satisfies Record<Dimension, keyof Activity>;
 
-export type ActivityValues = { -readonly [K in (typeof VALUE_KEY_OF)[Dimension]]: string | undefined };
+/**
+ * The Activity properties that hold values, in the order the log keeps them: the dimensions' in
+ * DIMENSIONS order, then the event's (whose number in FoldListener reports is DIMENSIONS.length).
+ */
+export const LOGGED_VALUE_KEYS = [
+  ...DIMENSIONS.map((dimension) => VALUE_KEY_OF[dimension]),
+  'event',
+] as const;
+
+export type ActivityValues = {
+  -readonly [K in (typeof VALUE_KEY_OF)[Dimension] | 'event']: string | undefined;
+};
 
 /**
  * An activity with every key present (a value not given is undefined), in one order: activities of
@@ -52,5 +68,6 @@ export function activityOf(
     page: values.page,
     country: values.country,
     appVersion: values.appVersion,
+    event: values.event,
   };
 }

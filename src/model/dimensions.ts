@@ -10,6 +10,9 @@ export const MAX_VALUE_LENGTH = 64;
 /** Most characters kept of a page path or screen name: paths run longer than other values. */
 export const MAX_PAGE_LENGTH = 128;
 
+/** Most characters kept of an event name. */
+export const MAX_EVENT_NAME_LENGTH = 128;
+
 export const DEVICES = ['Mobile', 'Tablet', 'Desktop', 'TV', 'Wearable', 'Console', UNKNOWN] as const;
 
 export const SESSION_SOURCES = [

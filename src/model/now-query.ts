@@ -1,4 +1,4 @@
-import type { Dimension } from '../protocol/dimensions.js';
+import type { SplitName } from '../protocol/dimensions.js';
 
 /** Default sliding window of `/1/now.json`, seconds. */
 export const DEFAULT_WINDOW_SECONDS = 300;
@@ -15,16 +15,17 @@ export const MAX_FILTER_VALUE_LENGTH = 256;
 
 /**
  * The users a query is restricted to: for each dimension named, those whose value (that of their
- * latest activity, as in the splits) is one of the values listed; every dimension named must match.
+ * latest activity, as in the splits) is one of the values listed; for `event`, those who did one of
+ * the events listed in the window. Every name must match.
  */
-export type NowFilter = Readonly<Partial<Record<Dimension, readonly string[]>>>;
+export type NowFilter = Readonly<Partial<Record<SplitName, readonly string[]>>>;
 
 export interface NowQuery {
   /** Window length in seconds: users active in (now - window, now]. */
   readonly window: number;
   readonly userType: boolean;
   /** Splits to compute, in the order they should appear in the response. */
-  readonly splits: readonly Dimension[];
+  readonly splits: readonly SplitName[];
   readonly timeline: boolean;
   /** Absent: every user. Present: only the users it keeps, in the count, splits and timeline alike. */
   readonly filter?: NowFilter;
@@ -33,7 +34,7 @@ export interface NowQuery {
 /** value → active users; zero counts omitted; ordered by count descending, then value ascending. */
 export type Split = ReadonlyArray<readonly [value: string, users: number]>;
 
-export type Splits = Partial<Record<Dimension, Split>>;
+export type Splits = Partial<Record<SplitName, Split>>;
 
 export interface TimelinePoint {
   /** Start of the minute, epoch seconds (a multiple of 60). */

@@ -22,3 +22,18 @@ export const CLEVERTAP_DIMENSIONS = [
   'os',
   'device',
 ] as const satisfies readonly Dimension[];
+
+/**
+ * The split of users by the events they did in the window (docs/api.md#event): a user counts once
+ * under each event name, so unlike a dimension's its values do not sum to the count.
+ */
+export const EVENT = 'event';
+
+/** Everything a query can split or filter by: the dimensions, then events. */
+export const SPLIT_NAMES = [...DIMENSIONS, EVENT] as const;
+
+export type SplitName = (typeof SPLIT_NAMES)[number];
+
+export function isDimension(name: SplitName): name is Dimension {
+  return name !== EVENT;
+}

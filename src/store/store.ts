@@ -1,5 +1,6 @@
 import type { Activity } from '../model/activity.js';
 import type { NowQuery, NowResult } from '../model/now-query.js';
+import type { SplitName } from '../protocol/dimensions.js';
 
 /**
  * Where activity lives: the embedded engine with SQLite, or Redis. Accounts are opaque ids here;
@@ -9,6 +10,8 @@ export interface Store {
   /** Durably records activities received at `at`; resolves once they would survive a crash. */
   record(account: string, activities: readonly Activity[], at: number): Promise<void>;
   now(account: string, query: NowQuery, at: number): Promise<NowResult>;
+  /** What its answers can be split and filtered by: SPLIT_NAMES, or only DIMENSIONS (docs/api.md#event). */
+  readonly splitNames: readonly SplitName[];
   /**
    * Optional, for remembering answers: a number that stays the same only while every answer of
    * `account` at `at` stays the same (nothing recorded for it, no account dropped, the store's clock

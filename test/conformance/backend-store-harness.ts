@@ -19,10 +19,10 @@ export interface PreparedStorage<Target> {
 export function backendStoreHarness<Target>(
   factory: BackendFactory<Target>,
   prepare: () => Promise<PreparedStorage<Target>>,
-  filters: StoreHarness['filters'],
+  extensions: StoreHarness['extensions'],
 ): StoreHarness {
   return {
-    filters,
+    extensions,
     async open(limits): Promise<OpenedStore> {
       const storage = await prepare();
       const start = async (): Promise<Backend> => {

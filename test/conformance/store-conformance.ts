@@ -10,7 +10,13 @@ import type {
   Splits,
   TimelinePoint,
 } from '../../src/model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
+import {
+  DIMENSIONS,
+  type Dimension,
+  EVENT,
+  isDimension,
+  SPLIT_NAMES,
+} from '../../src/protocol/dimensions.js';
 import { seededRandom } from '../../src/simulate/seeded-random.js';
 import type { Store } from '../../src/store/store.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
@@ -53,10 +59,11 @@ export interface StoreHarness {
   /** Fresh, empty storage with these limits, and a ready store over it. */
   open(limits: StoreLimits): Promise<OpenedStore>;
   /**
-   * What the store does with a filtered query: answer it (and agree with the oracle), or refuse it
-   * with `unsupportedParameter` naming `filter`, as docs/api.md#filter allows a store to.
+   * What the store does with a filtered query or one split by event: answer it (and agree with the
+   * oracle), or refuse it with `unsupportedParameter` naming `filter` or `event`, as docs/api.md
+   * (#filter, #event) allows a store to.
    */
-  readonly filters: 'answer' | 'refuse';
+  readonly extensions: 'answer' | 'refuse';
 }
 
 /** 2025-11-24T16:00:00Z, a multiple of 60: minute arithmetic stays readable. */
@@ -143,7 +150,7 @@ class Session {
     private readonly opened: OpenedStore,
     readonly limits: StoreLimits,
     start: number,
-    private readonly filters: StoreHarness['filters'],
+    private readonly extensions: StoreHarness['extensions'],
   ) {
     this.current = opened.store;
     this.at = start;
@@ -186,14 +193,17 @@ class Session {
   }
 
   /**
-   * A filtered query: asked like `now` of a store that answers filters; of one that refuses them,
-   * the refusal is checked and undefined returned.
+   * Any query: asked like `now` of a store that answers filters and the event split; of one that
+   * refuses them, a query asking either is refused (the filter named first), which is checked, and
+   * undefined returned.
    */
-  async nowFiltered(account: string, query: NowQuery, at = this.at): Promise<NowResult | undefined> {
-    if (this.filters === 'answer') return this.now(account, query, at);
+  async nowExtended(account: string, query: NowQuery, at = this.at): Promise<NowResult | undefined> {
+    const refused =
+      query.filter !== undefined ? 'filter' : query.splits.includes(EVENT) ? 'event' : undefined;
+    if (this.extensions === 'answer' || refused === undefined) return this.now(account, query, at);
     await expect(this.current.now(account, query, at)).rejects.toMatchObject({
       kind: 'unsupportedParameter',
-      params: { name: 'filter' },
+      params: { name: refused },
     });
     return undefined;
   }
@@ -260,7 +270,7 @@ const ACCOUNTS = [A, B];
 /** Two thirds of the queries are filtered: one or two dimensions, each with values of the pool or none sent. */
 const filterArb: fc.Arbitrary<NowFilter | undefined> = fc.option(
   fc.dictionary(
-    fc.constantFrom(...DIMENSIONS),
+    fc.constantFrom(...SPLIT_NAMES),
     fc.uniqueArray(fc.constantFrom(...POOL_VALUES.filter((value) => value !== ''), 'never'), {
       minLength: 1,
       maxLength: 3,
@@ -278,7 +288,7 @@ function queryArb(h: number): fc.Arbitrary<NowQuery> {
       fc.integer({ min: 1, max: 120 }),
     ),
     userType: fc.boolean(),
-    splits: fc.shuffledSubarray([...DIMENSIONS]),
+    splits: fc.shuffledSubarray([...SPLIT_NAMES]),
     timeline: fc.boolean(),
     filter: filterArb,
   });
@@ -348,8 +358,7 @@ async function runScenario(session: Session, scenario: Scenario): Promise<number
         op.batch.map((spec) => toActivity(spec, at)),
       );
     } else if (op.kind === 'query') {
-      if (op.query.filter === undefined) await session.now(ACCOUNTS[op.account], op.query);
-      else await session.nowFiltered(ACCOUNTS[op.account], op.query);
+      await session.nowExtended(ACCOUNTS[op.account], op.query);
       compared++;
     } else if (op.kind === 'drop') {
       await session.dropAccount(ACCOUNTS[op.account]);
@@ -411,7 +420,7 @@ function expectDistinctUsers(
   const fresh = active.filter((user) => !seenBefore.has(user.user));
   const splitsOf = (users: typeof active): Splits => {
     const splits: Splits = {};
-    for (const dim of query.splits) {
+    for (const dim of query.splits.filter(isDimension)) {
       const counts = new Map<string, number>();
       for (const user of users) counts.set(user.values[dim], (counts.get(user.values[dim]) ?? 0) + 1);
       splits[dim] = [...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
@@ -492,7 +501,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
 
     async function open(limits: Partial<StoreLimits> = {}, start = T0): Promise<Session> {
       const all = { ...DEFAULT_LIMITS, ...limits };
-      const session = new Session(await harness.open(all), all, start, harness.filters);
+      const session = new Session(await harness.open(all), all, start, harness.extensions);
       sessions.push(session);
       return session;
     }
@@ -527,14 +536,14 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       ]);
       // u2's latest values are India and Mobile: the filter reads those, for every minute of u2.
       await s.record(A, [act('u2', T0, { country: 'IN', device: 'Mobile', page: '/b' })]);
-      const inMobile = await s.nowFiltered(A, {
+      const inMobile = await s.nowExtended(A, {
         ...full(300),
         splits: ['page'],
         filter: { country: ['IN'], device: ['Mobile'] },
       });
-      const unknownCountry = await s.nowFiltered(A, q(300, { filter: { country: ['Unknown', 'FR'] } }));
-      const nobody = await s.nowFiltered(A, q(300, { timeline: true, filter: { country: ['FR'] } }));
-      if (harness.filters === 'refuse') return;
+      const unknownCountry = await s.nowExtended(A, q(300, { filter: { country: ['Unknown', 'FR'] } }));
+      const nobody = await s.nowExtended(A, q(300, { timeline: true, filter: { country: ['FR'] } }));
+      if (harness.extensions === 'refuse') return;
       const pages: Split = [
         ['/a', 1],
         ['/b', 1],
@@ -548,6 +557,55 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       });
       expect(unknownCountry).toEqual({ count: 1, splits: {} });
       expect(nobody).toEqual({ count: 0, splits: {}, timeline: timeline(T0, {}) });
+    });
+
+    it('event: each user once under each event it did in the window, also as a filter (or refused, as documented)', async () => {
+      const s = await open({ valueCap: 2 });
+      await s.record(A, [
+        act('u1', T0 - 100, { event: 'Purchase' }),
+        act('u1', T0 - 50, { event: 'View' }),
+        act('u1', T0 - 40, { event: 'View' }),
+        act('u2', T0 - 10, { event: 'View' }),
+        // Outside the 300 s window, inside 600 s.
+        act('u3', T0 - 400, { event: 'Purchase' }),
+        // Active, but no event.
+        act('u4', T0 - 5),
+        // A third name with two live: Other.
+        act('u5', T0 - 1, { event: 'Search' }),
+      ]);
+      const recent = await s.nowExtended(A, q(300, { userType: true, splits: ['event', 'device'] }));
+      const longer = await s.nowExtended(A, q(600, { splits: ['event'] }));
+      const buyers = await s.nowExtended(A, q(300, { splits: ['event'], filter: { event: ['Purchase'] } }));
+      const other = await s.nowExtended(A, q(300, { filter: { event: ['Other'], device: ['Unknown'] } }));
+      if (harness.extensions === 'refuse') return;
+      const events: Split = [
+        ['View', 2],
+        ['Other', 1],
+        ['Purchase', 1],
+      ];
+      expect(recent).toEqual({
+        count: 4,
+        userType: { new: 4, returning: 0 },
+        splits: { event: events, device: [['Unknown', 4]] },
+        newSplits: { event: events, device: [['Unknown', 4]] },
+      });
+      expect(longer?.splits).toEqual({
+        event: [
+          ['Purchase', 2],
+          ['View', 2],
+          ['Other', 1],
+        ],
+      });
+      expect(buyers).toEqual({
+        count: 1,
+        splits: {
+          event: [
+            ['Purchase', 1],
+            ['View', 1],
+          ],
+        },
+      });
+      expect(other).toEqual({ count: 1, splits: {} });
     });
 
     it('keeps accounts apart: users, first-seen, values; dropAccount forgets one account only', async () => {
@@ -988,7 +1046,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
               await harness.open(scenario.limits),
               scenario.limits,
               scenario.start,
-              harness.filters,
+              harness.extensions,
             );
             try {
               queries += await runScenario(session, scenario);

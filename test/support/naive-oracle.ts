@@ -8,7 +8,7 @@ import type {
   Splits,
   TimelinePoint,
 } from '../../src/model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../../src/protocol/dimensions.js';
+import { DIMENSIONS, type Dimension, EVENT, type SplitName } from '../../src/protocol/dimensions.js';
 
 /**
  * A deliberately naive, brute-force transcription of the counting rules (docs/semantics.md). It
@@ -36,6 +36,8 @@ interface Received {
   readonly counted: boolean;
   /** Each dimension's value as decided at receipt (Unknown / Other / kept name). */
   readonly values: Values;
+  /** The event's name as decided at receipt (Other past the cap); undefined when it names none. */
+  readonly event: string | undefined;
 }
 
 const FIELD = VALUE_KEY_OF;
@@ -72,6 +74,10 @@ export class NaiveOracle {
         clockAtReceipt: c,
         counted: ts > c - this.horizon,
         values,
+        event:
+          activity.event === undefined || activity.event === ''
+            ? undefined
+            : this.decideEvent(activity.event, c),
       });
     }
   }
@@ -85,7 +91,7 @@ export class NaiveOracle {
     const t = this.clock;
     const w = query.window;
 
-    const kept = (user: string): boolean => this.keeps(user, query.filter);
+    const kept = (user: string): boolean => this.keeps(user, query.filter, t - w, t);
     const active: string[] = [];
     for (const user of this.allUsers()) {
       if (!kept(user)) continue;
@@ -99,7 +105,7 @@ export class NaiveOracle {
     const newUsers = active.filter(isNew);
 
     const splits: Splits = {};
-    for (const dim of query.splits) splits[dim] = this.split(dim, active);
+    for (const dim of query.splits) splits[dim] = this.split(dim, active, t - w, t);
 
     const result: {
       count: number;
@@ -113,7 +119,7 @@ export class NaiveOracle {
       result.userType = { new: newUsers.length, returning: active.length - newUsers.length };
       if (query.splits.length > 0) {
         const newSplits: Splits = {};
-        for (const dim of query.splits) newSplits[dim] = this.split(dim, newUsers);
+        for (const dim of query.splits) newSplits[dim] = this.split(dim, newUsers, t - w, t);
         result.newSplits = newSplits;
       }
     }
@@ -153,14 +159,45 @@ export class NaiveOracle {
     return OTHER;
   }
 
-  /** Whether every dimension the filter names holds one of its values in the user's latest activity. */
-  private keeps(user: string, filter: NowFilter | undefined): boolean {
+  /**
+   * The event name an incoming activity holds, decided at receipt with clock `c`: its own while some
+   * user did it within the horizon or fewer than the cap of names were, else Other.
+   */
+  private decideEvent(raw: string, c: number): string {
+    if (raw === UNKNOWN || raw === OTHER) return raw;
+    const live = new Set<string>();
+    for (const r of this.received) {
+      if (r.counted && r.event !== undefined && r.ts > c - this.horizon && r.ts <= c) live.add(r.event);
+    }
+    live.delete(UNKNOWN);
+    live.delete(OTHER);
+    if (live.has(raw) || live.size < this.valueCap) return raw;
+    return OTHER;
+  }
+
+  /**
+   * Whether every dimension the filter names holds one of its values in the user's latest activity,
+   * and the user did one of the events it names in (after, until].
+   */
+  private keeps(user: string, filter: NowFilter | undefined, after: number, until: number): boolean {
     if (filter === undefined) return true;
     const latest = this.latest(user);
     if (latest === undefined) return false;
-    return Object.entries(filter).every(([dim, values]) =>
-      (values as readonly string[]).includes(latest.values[dim as Dimension]),
+    return Object.entries(filter).every(([name, values]) =>
+      name === EVENT
+        ? this.eventsOf(user, after, until).some((event) => (values as readonly string[]).includes(event))
+        : (values as readonly string[]).includes(latest.values[name as Dimension]),
     );
+  }
+
+  /** The events `user` did in (after, until], each once. */
+  private eventsOf(user: string, after: number, until: number): string[] {
+    const events = new Set<string>();
+    for (const r of this.received) {
+      if (r.user === user && r.counted && r.event !== undefined && r.ts > after && r.ts <= until)
+        events.add(r.event);
+    }
+    return [...events];
   }
 
   /** The counted activity of `user` with the greatest ts; on a tie, the last received. */
@@ -187,13 +224,13 @@ export class NaiveOracle {
     return users;
   }
 
-  private split(dim: Dimension, users: readonly string[]): Split {
+  private split(name: SplitName, users: readonly string[], after: number, until: number): Split {
     const counts = new Map<string, number>();
     for (const user of users) {
       const latest = this.latest(user);
       if (latest === undefined) throw new Error(`oracle: active user ${user} has no counted activity`);
-      const v = latest.values[dim];
-      counts.set(v, (counts.get(v) ?? 0) + 1);
+      const values = name === EVENT ? this.eventsOf(user, after, until) : [latest.values[name]];
+      for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     }
     const entries: [string, number][] = [...counts.entries()].filter(([, n]) => n > 0);
     entries.sort((a, b) => {

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { type ActivityValues, VALUE_KEY_OF } from '../../src/model/activity.js';
-import { DIMENSIONS } from '../../src/protocol/dimensions.js';
+import { type ActivityValues, LOGGED_VALUE_KEYS } from '../../src/model/activity.js';
 
-/** `value` for each of an activity's values, one per dimension: fields for fc.record. */
+/** `value` for each of an activity's values, one per dimension and the event's: fields for fc.record. */
 export function eachValue<T>(value: fc.Arbitrary<T>): Record<keyof ActivityValues, fc.Arbitrary<T>> {
-  return Object.fromEntries(DIMENSIONS.map((dimension) => [VALUE_KEY_OF[dimension], value])) as Record<
+  return Object.fromEntries(LOGGED_VALUE_KEYS.map((key) => [key, value])) as Record<
     keyof ActivityValues,
     fc.Arbitrary<T>
   >;

@@ -46,6 +46,7 @@ function withAllKeys(batch: readonly Activity[]): Activity[] {
     page: a.page,
     country: a.country,
     appVersion: a.appVersion,
+    event: a.event,
   }));
 }
 
@@ -128,10 +129,32 @@ describe('batch codec', () => {
     expect(decodeBatch(released)).toStrictEqual(withAllKeys(releasedBatch(1_764_145_260)));
   });
 
-  it('refuses a record of more dimensions than this version knows', () => {
-    const record = Buffer.from(encodeBatch([{ user: 'a', ts: 1, page: '/' }]));
+  it('reads version 3 records of seven values, as versions before events wrote them', () => {
+    // Written by the encoder as released (commit 4a26343).
+    const released = Buffer.from(
+      '030702070c4469726563740c4368726f6d650e416e64726f69640c4d6f62696c65102f70726963696e6704494e0a352e322e30000000000cae49da4112757365722d30303031000475321e00010203040506ffffffffffffff',
+      'hex',
+    );
+    const values = { sessionSource: 'Direct', browser: 'Chrome', os: 'Android', device: 'Mobile' };
+    expect(decodeBatch(released)).toStrictEqual(
+      withAllKeys([
+        {
+          user: 'user-0001',
+          ts: 1_764_145_200,
+          ...values,
+          page: '/pricing',
+          country: 'IN',
+          appVersion: '5.2.0',
+        },
+        { user: 'u2', ts: 1_764_145_230 },
+      ]),
+    );
+  });
+
+  it('refuses a record of more values an activity than this version knows', () => {
+    const record = Buffer.from(encodeBatch([{ user: 'a', ts: 1, page: '/', event: 'e' }]));
     record[1] += 1;
-    expect(() => decodeBatch(record)).toThrow(/dimensions/);
+    expect(() => decodeBatch(record)).toThrow(/values an activity/);
   });
 
   it('writes upload traffic in far fewer bytes than version 1', () => {
@@ -144,9 +167,9 @@ describe('batch codec', () => {
       sessionSource: 'Direct',
     }));
     // Per activity: v1 has a u16 header + 16 characters + f64 + 4 × u16 = 34 bytes; v3 a 1-byte
-    // header + 16 characters + a 1-byte delta + 7 × u8 = 25 bytes.
+    // header + 16 characters + a 1-byte delta + 8 × u8 = 26 bytes.
     expect(encodeBatchV1(batch).length).toBeGreaterThan(34 * 1000);
-    expect(encodeBatch(batch).length).toBeLessThan(26 * 1000);
+    expect(encodeBatch(batch).length).toBeLessThan(27 * 1000);
   });
 
   it('keeps missing values missing and repeated values shared', () => {

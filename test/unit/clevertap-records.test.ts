@@ -172,7 +172,7 @@ describe('parseRecords: user key', () => {
   ])('%s', (_name, keys, user) => {
     const result = parseRecords([{ type: 'event', evtName: 'e', ...keys }], R);
     expect(result.unprocessed).toEqual([]);
-    expect(result.activities).toEqual([{ user, ts: R }]);
+    expect(result.activities).toEqual([{ user, ts: R, event: 'e' }]);
   });
 });
 
@@ -191,14 +191,14 @@ describe('parseRecords: ts', () => {
     const record = ts === undefined ? event() : event({ ts });
     const result = parseRecords([record], R);
     expect(result.unprocessed).toEqual([]);
-    expect(result.activities).toEqual([{ user: 'u1', ts: expected }]);
+    expect(result.activities).toEqual([{ user: 'u1', event: 'App Launched', ts: expected }]);
   });
 
   it('floors a fractional receive time', () => {
     const result = parseRecords([event(), event({ ts: R + 60 }), event({ ts: R + 61 })], R + 0.9);
     expect(result.activities).toEqual([
-      { user: 'u1', ts: R },
-      { user: 'u1', ts: R + 60 },
+      { user: 'u1', event: 'App Launched', ts: R },
+      { user: 'u1', event: 'App Launched', ts: R + 60 },
     ]);
     expect(result.unprocessed.map((f) => f.code)).toEqual([525]);
   });
@@ -208,7 +208,6 @@ describe('parseRecords: valid records', () => {
   it.each<[string, Record<string, unknown>]>([
     ['evtData an object', event({ evtData: { plan: 'pro' } })],
     ['evtData null', event({ evtData: null })],
-    ['evtName with surrounding spaces', event({ evtName: ' Charged ' })],
     ['session empty', event({ session: {} })],
     ['session null', event({ session: null })],
     ['session values null', event({ session: { source: null, browser: null, ua: null } })],
@@ -216,7 +215,15 @@ describe('parseRecords: valid records', () => {
     const result = parseRecords([record], R);
     expect(result.processed).toBe(1);
     expect(result.unprocessed).toEqual([]);
-    expect(result.activities).toEqual([{ user: 'u1', ts: R }]);
+    expect(result.activities).toEqual([{ user: 'u1', event: 'App Launched', ts: R }]);
+  });
+
+  it('keeps the event name trimmed, and cut to 128 characters', () => {
+    const result = parseRecords(
+      [event({ evtName: ' Charged ' }), event({ evtName: `${'n'.repeat(127)} x` })],
+      R,
+    );
+    expect(result.activities.map((activity) => activity.event)).toEqual(['Charged', 'n'.repeat(127)]);
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -272,7 +279,7 @@ describe('parseRecords: explicit session values', () => {
   ])('%s', (_name, session, expected) => {
     const result = parseRecords([event({ session })], R);
     expect(result.unprocessed).toEqual([]);
-    expect(result.activities).toEqual([{ user: 'u1', ts: R, ...expected }]);
+    expect(result.activities).toEqual([{ user: 'u1', event: 'App Launched', ts: R, ...expected }]);
   });
 });
 
@@ -281,7 +288,7 @@ describe('parseRecords: country of session.ip', () => {
 
   it('looks up the address when no country is given', () => {
     const result = parseRecords([event({ session: { ip: '203.0.113.9' } })], R, { countryOfIp });
-    expect(result.activities).toEqual([{ user: 'u1', ts: R, country: 'AU' }]);
+    expect(result.activities).toEqual([{ user: 'u1', event: 'App Launched', ts: R, country: 'AU' }]);
   });
 
   it('an explicit country wins; an unusable one leaves it to the address', () => {
@@ -325,7 +332,16 @@ describe('parseRecords: deriveSession hook', () => {
     expect(deriveSession).toHaveBeenCalledWith({ ua: 'UA', referrer: 'https://t.co/', url: 'https://x/' });
     expect(result.activities).toEqual([
       // The page is the URL's path.
-      { user: 'u1', ts: R, sessionSource: 'Push', browser: 'Safari', os: 'iOS', device: 'Mobile', page: '/' },
+      {
+        user: 'u1',
+        event: 'App Launched',
+        ts: R,
+        sessionSource: 'Push',
+        browser: 'Safari',
+        os: 'iOS',
+        device: 'Mobile',
+        page: '/',
+      },
     ]);
   });
 
@@ -333,7 +349,15 @@ describe('parseRecords: deriveSession hook', () => {
     const session = { source: 'email', browser: 'firefox', os: 'linux', device: 'desktop', ua: 'UA' };
     const result = parseRecords([event({ session })], R, { deriveSession: () => derived });
     expect(result.activities).toEqual([
-      { user: 'u1', ts: R, sessionSource: 'Email', browser: 'Firefox', os: 'Linux', device: 'Desktop' },
+      {
+        user: 'u1',
+        event: 'App Launched',
+        ts: R,
+        sessionSource: 'Email',
+        browser: 'Firefox',
+        os: 'Linux',
+        device: 'Desktop',
+      },
     ]);
   });
 
@@ -357,7 +381,8 @@ describe('parseRecords: deriveSession hook', () => {
       deriveSession: () => ({ bot: true }),
     });
     expect(result).toEqual({
-      activities: [{ user: 'u2', ts: R }],
+      activities: [{ user: 'u2', ts: R, event: 'App Launched' }],
+      // A bot's activity carries no values, its event's name included.
       bots: [{ user: 'u1', ts: R }],
       processed: 2,
       unprocessed: [],
@@ -379,9 +404,9 @@ describe('parseRecords: batches', () => {
     const result = parseRecords(records, R);
     expect(result.processed).toBe(4);
     expect(result.activities).toEqual([
-      { user: 'a', ts: R - 10 },
-      { user: 'b', ts: R, device: 'Tablet' },
-      { user: '99', ts: R },
+      { user: 'a', ts: R - 10, event: 'App Launched' },
+      { user: 'b', ts: R, device: 'Tablet', event: 'App Launched' },
+      { user: '99', ts: R, event: 'App Launched' },
     ]);
     expect(result.unprocessed).toEqual([
       {

@@ -5,7 +5,7 @@ import { InMemoryFirstSeenRegistry } from '../../src/engine/in-memory-first-seen
 import type { Activity } from '../../src/model/activity.js';
 import { OTHER, UNKNOWN } from '../../src/model/dimensions.js';
 import type { NowFilter, NowQuery, NowResult } from '../../src/model/now-query.js';
-import { DIMENSIONS } from '../../src/protocol/dimensions.js';
+import { SPLIT_NAMES } from '../../src/protocol/dimensions.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { type ActSpec, activityAgeArb, clockStepArb, eachValue } from '../support/time-arbitraries.js';
 
@@ -61,14 +61,14 @@ function windowArb(h: number): fc.Arbitrary<number> {
   );
 }
 
-/** Half the queries are filtered: up to three dimensions, each with values sent, and values never sent. */
+/** Half the queries are filtered: up to three dimensions or event, each with values sent, and values never sent. */
 function filterArb(values: readonly string[]): fc.Arbitrary<NowFilter | undefined> {
   const listed = fc.uniqueArray(fc.constantFrom(...values.filter((v) => v !== ''), UNKNOWN, OTHER, 'never'), {
     minLength: 1,
     maxLength: 3,
   });
   return fc.option(
-    fc.dictionary(fc.constantFrom(...DIMENSIONS), listed, {
+    fc.dictionary(fc.constantFrom(...SPLIT_NAMES), listed, {
       minKeys: 1,
       maxKeys: 3,
     }) as fc.Arbitrary<NowFilter>,
@@ -80,7 +80,7 @@ function queryArb(h: number, values: readonly string[]): fc.Arbitrary<NowQuery> 
   return fc.record({
     window: windowArb(h),
     userType: fc.boolean(),
-    splits: fc.shuffledSubarray([...DIMENSIONS]),
+    splits: fc.shuffledSubarray([...SPLIT_NAMES]),
     timeline: fc.boolean(),
     filter: filterArb(values),
   });

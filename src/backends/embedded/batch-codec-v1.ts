@@ -1,4 +1,4 @@
-import type { Activity } from '../../model/activity.js';
+import { type Activity, activityOf } from '../../model/activity.js';
 
 /**
  * Reads log records of format version 1, which logs written before version 2 still hold:
@@ -36,17 +36,12 @@ export function decodeBatchV1(buffer: Buffer): Activity[] {
   for (let i = 0; i < count; i++) {
     const [user, next] = readString(buffer, at);
     at = next;
-    activities[i] = {
-      user,
-      ts: buffer.readDoubleLE(at),
+    activities[i] = activityOf(user, buffer.readDoubleLE(at), {
       sessionSource: valueAt(buffer.readUInt16LE(at + 8)),
       browser: valueAt(buffer.readUInt16LE(at + 10)),
       os: valueAt(buffer.readUInt16LE(at + 12)),
       device: valueAt(buffer.readUInt16LE(at + 14)),
-      page: undefined,
-      country: undefined,
-      appVersion: undefined,
-    };
+    });
     at += 16;
   }
   if (at !== buffer.length) throw new Error('batch has trailing bytes');

@@ -1,13 +1,12 @@
-import { type Activity, type ActivityValues, activityOf, VALUE_KEY_OF } from '../../model/activity.js';
-import { DIMENSIONS } from '../../protocol/dimensions.js';
+import { type Activity, type ActivityValues, activityOf, LOGGED_VALUE_KEYS } from '../../model/activity.js';
 import { decodeBatchV1 } from './batch-codec-v1.js';
 
 /**
  * The binary form of a batch of activities in the log, format version 3: small to write and fast
  * to replay.
  *
- *   u8 3 | u8 dimensions | varint count | varint values | values × string | u8 time form |
- *   f64 base (form 0) | count × (string user, time) | count × dimensions value indices
+ *   u8 3 | u8 values an activity | varint count | varint values | values × string | u8 time form |
+ *   f64 base (form 0) | count × (string user, time) | count × values-an-activity value indices
  *
  * Times of form 0 (every ts an integer, all within 2^32 of each other, as upload times are) are
  * each a varint above the batch's earliest, the base: one byte for a batch spanning two minutes.
@@ -17,14 +16,15 @@ import { decodeBatchV1 } from './batch-codec-v1.js';
  * varint header (characters × 2, plus 1 for UTF-16LE, else Latin-1) and its bytes: one byte a
  * character for the usual ASCII ids, lossless for any JS string. Varints are LEB128.
  *
- * Value indices follow DIMENSIONS order. Version 2 records, in logs written before page, country
- * and app_version, are the same without the dimensions byte and with 4 indices an activity; they
- * and version 1 records (batch-codec-v1.ts) are still read.
+ * Value indices follow LOGGED_VALUE_KEYS order: the dimensions', then the event's. Records of 7
+ * values an activity, written before events were kept, are read with no event. Version 2 records,
+ * in logs written before page, country and app_version, are the same without that byte and with 4
+ * indices an activity; they and version 1 records (batch-codec-v1.ts) are still read.
  */
 const VERSION = 3;
 const VERSION_WITH_FOUR_DIMENSIONS = 2;
-const DIMS = DIMENSIONS.length;
-const VALUE_KEYS = DIMENSIONS.map((dimension) => VALUE_KEY_OF[dimension]);
+const VALUE_KEYS = LOGGED_VALUE_KEYS;
+const VALUES = VALUE_KEYS.length;
 const TIMES_AS_DELTAS = 0;
 const TIMES_AS_DOUBLES = 1;
 const MAX_DELTA = 0xffff_ffff;
@@ -96,7 +96,7 @@ export function encodeBatch(activities: readonly Activity[]): Buffer {
   // Users and times go straight into one buffer sized for the worst case; the value table, whose
   // size is known only at the end, goes in front of them, the indices after them.
   const body = Buffer.allocUnsafe(userBytes + count * (deltas ? VARINT_BYTES : 8));
-  if (indexScratch.length < DIMS * count) indexScratch = new Uint16Array(DIMS * count);
+  if (indexScratch.length < VALUES * count) indexScratch = new Uint16Array(VALUES * count);
   const indices = indexScratch;
   const values: string[] = [];
   const valueIndex = new Map<string, number>();
@@ -123,13 +123,14 @@ export function encodeBatch(activities: readonly Activity[]): Buffer {
     indices[k++] = indexOf(a.page);
     indices[k++] = indexOf(a.country);
     indices[k++] = indexOf(a.appVersion);
+    indices[k++] = indexOf(a.event);
   }
   const wide = values.length >= NARROW_VALUES;
   let headerBytes = HEADER_BYTES + 1 + (deltas ? 8 : 0);
   for (const value of values) headerBytes += VARINT_BYTES + 2 * value.length;
   const out = Buffer.allocUnsafe(headerBytes + at + k * (wide ? 2 : 1));
   out[0] = VERSION;
-  out[1] = DIMS;
+  out[1] = VALUES;
   let h = writeVarint(out, 2, count);
   h = writeVarint(out, h, values.length);
   for (const value of values) h = writeString(out, h, value);
@@ -154,7 +155,7 @@ export function decodeBatch(bytes: Uint8Array): Activity[] {
   if (version === VERSION_WITH_FOUR_DIMENSIONS) return decodeIndexed(buffer, 1, 4);
   if (version !== VERSION) throw new Error(`unknown batch format version ${version}`);
   const dims = buffer[1];
-  if (dims > DIMS) throw new Error(`batch of ${dims} dimensions; this version knows ${DIMS}`);
+  if (dims > VALUES) throw new Error(`batch of ${dims} values an activity; this version knows ${VALUES}`);
   return decodeIndexed(buffer, 2, dims);
 }
 

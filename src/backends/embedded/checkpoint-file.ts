@@ -13,7 +13,7 @@ import { HOST_LITTLE_ENDIAN } from '../../engine/state-stream.js';
 
 const MAGIC = Buffer.from('ACTVNOW\u0001', 'latin1');
 /** Bump on any change of the payload's layout: a file of another version is not read. */
-export const CHECKPOINT_FORMAT_VERSION = 2;
+export const CHECKPOINT_FORMAT_VERSION = 3;
 const HEADER_BYTES = 32;
 const LITTLE = 1;
 const BIG = 2;

@@ -3,6 +3,7 @@ import type { FirstSeenRegistry } from '../../engine/first-seen-registry.js';
 import { InMemoryFirstSeenRegistry } from '../../engine/in-memory-first-seen-registry.js';
 import type { Activity } from '../../model/activity.js';
 import type { NowQuery, NowResult } from '../../model/now-query.js';
+import { SPLIT_NAMES, type SplitName } from '../../protocol/dimensions.js';
 import { type Store, type StoreReadiness, StoreUnavailableError } from '../../store/store.js';
 import type { ActivityDatabase, BatchRetime, BatchRewrite, LogChanges } from './activity-database.js';
 import { decodeBatch, encodeBatch } from './batch-codec.js';
@@ -120,6 +121,8 @@ export class EmbeddedStore implements Store {
       this.scheduleFlush('now');
     });
   }
+
+  readonly splitNames: readonly SplitName[] = SPLIT_NAMES;
 
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
     this.refuseWhileRecovering();

@@ -1,12 +1,11 @@
-import { type Activity, VALUE_KEY_OF } from '../../model/activity.js';
+import { type Activity, LOGGED_VALUE_KEYS } from '../../model/activity.js';
 import { OTHER } from '../../model/dimensions.js';
-import { DIMENSIONS } from '../../protocol/dimensions.js';
 
-const FIELDS = DIMENSIONS.map((dimension) => VALUE_KEY_OF[dimension]);
+const FIELDS = LOGGED_VALUE_KEYS;
 
 /**
  * A batch as it was applied: the values the engine folded into Other (reported as pairs of
- * activity index and dimension number, DIMENSIONS order) replaced by Other. Logging this form
+ * activity index and value number, LOGGED_VALUE_KEYS order) replaced by Other. Logging this form
  * makes a replay repeat the fold even once the activity that filled the cap has left the log.
  */
 export function withFoldedValues(activities: readonly Activity[], folds: readonly number[]): Activity[] {

@@ -8,7 +8,7 @@ import {
   type Splits,
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
+import { DIMENSIONS, type Dimension, EVENT, type SplitName } from '../../protocol/dimensions.js';
 import type { Store, StoreReadiness } from '../../store/store.js';
 import { type LuaScript, loadLuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -90,11 +90,16 @@ export class RedisStore implements Store {
     await this.run(this.scripts.record, [keys.meta, keys.users, keys.first, keys.counts, keys.slots], args);
   }
 
+  readonly splitNames: readonly SplitName[] = DIMENSIONS;
+
   async now(account: string, query: NowQuery, at: number): Promise<NowResult> {
     assertWindowWithin(query.window, this.horizon);
     if (query.filter !== undefined) throw new ApiError('unsupportedParameter', FILTER_REFUSAL);
+    if (query.splits.includes(EVENT)) throw new ApiError('unsupportedParameter', EVENT_REFUSAL);
     const keys = accountKeys(account);
-    const dimensions = query.splits.map((dimension) => DIMENSIONS.indexOf(dimension) + 1).join('');
+    const dimensions = (query.splits as readonly Dimension[])
+      .map((dimension) => DIMENSIONS.indexOf(dimension) + 1)
+      .join('');
     const args = [
       String(at),
       String(this.horizon),
@@ -142,10 +147,16 @@ const FILTER_REFUSAL = {
   reason: 'the redis store answers from counters and cannot filter users (see docs/api.md#filter)',
 };
 
+/** Not yet built: the scripts keep no pair of user and event (docs/api.md#event). */
+const EVENT_REFUSAL = {
+  name: 'event',
+  reason: 'the redis store does not count users by event yet (see docs/api.md#event)',
+};
+
 function resultOf(query: NowQuery, reply: NowReply): NowResult {
   const [clock, count, fresh, timeline, rows] = reply;
-  const active = new Map<Dimension, [string, number][]>();
-  const newcomers = new Map<Dimension, [string, number][]>();
+  const active = new Map<SplitName, [string, number][]>();
+  const newcomers = new Map<SplitName, [string, number][]>();
   for (const dimension of query.splits) {
     active.set(dimension, []);
     newcomers.set(dimension, []);
@@ -174,7 +185,7 @@ function resultOf(query: NowQuery, reply: NowReply): NowResult {
   return result;
 }
 
-function splitsOf(entries: Map<Dimension, [string, number][]>): Splits {
+function splitsOf(entries: Map<SplitName, [string, number][]>): Splits {
   const splits: Splits = {};
   for (const [dimension, values] of entries) splits[dimension] = orderSplit(values);
   return splits;

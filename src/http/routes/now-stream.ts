@@ -1,7 +1,7 @@
 import { ApiError } from '../../model/api-errors.js';
 import { ACCOUNT_ID_HEADER, authenticate } from '../authenticate.js';
 import { parseFilterParameter } from '../now-filter.js';
-import { STREAM_QUERY } from '../now-stream-hub.js';
+import { streamQueryOf } from '../now-stream-hub.js';
 import { CREDENTIALS, CREDENTIALS_SECURITY, ref, STORE, withRequestId } from '../operation-docs.js';
 import { verifyReadToken } from '../read-token.js';
 import type { Route } from '../route.js';
@@ -69,7 +69,7 @@ export const nowStreamRoute: Route = {
       // the room is checked again after it, as other streams may have opened meanwhile, and no error
       // can be answered once the reply is hijacked.
       if (filter !== undefined) {
-        await store.now(account, { ...STREAM_QUERY, filter }, clock());
+        await store.now(account, streamQueryOf(store, filter), clock());
         hub.assertRoom(account);
       }
       reply.hijack();
