@@ -63,6 +63,8 @@ const endNow = () => workload.batchNow(workload.batches - 1);
 const QUERY: NowQuery = { window: WINDOW, userType: true, splits: [...DIMENSIONS], timeline: false };
 const CLEVERTAP_QUERY: NowQuery = { ...QUERY, splits: [...CLEVERTAP_DIMENSIONS] };
 const PAGE_QUERY: NowQuery = { window: WINDOW, userType: false, splits: ['page'], timeline: false };
+/** The event split with new users' (docs/api.md#event). */
+const EVENT_QUERY: NowQuery = { window: WINDOW, userType: true, splits: ['event'], timeline: false };
 const FILTERED_QUERIES = 200;
 const FILTERED_WARMUP_QUERIES = 20;
 /**
@@ -71,6 +73,10 @@ const FILTERED_WARMUP_QUERIES = 20;
  */
 const FILTERED: readonly (readonly [label: string, query: NowQuery])[] = [
   ['country US', { ...QUERY, filter: { country: ['US'] } }],
+  [
+    'event Charged, event split too',
+    { ...QUERY, splits: [...DIMENSIONS, 'event'], filter: { event: ['Charged'] } },
+  ],
   [
     'country IN or BR, and device Mobile',
     { ...QUERY, filter: { country: ['IN', 'BR'], device: ['Mobile'] } },
@@ -301,6 +307,7 @@ async function main(): Promise<void> {
   const sevenQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0);
   const clevertapQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, CLEVERTAP_QUERY);
   const pageQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, PAGE_QUERY);
+  const eventQuery = queries(sevenEngine, ENGINE_QUERIES, endNow(), 0, EVENT_QUERY);
   const sevenTracked = sevenEngine.trackedUsers;
   const filtered = FILTERED.map(([label, query]) => {
     const engine = sevenEngine as ActiveUsersEngine;
@@ -412,7 +419,7 @@ async function main(): Promise<void> {
     [
       ['activenow dimensions (issue 16)', 'Measured', 'Target', 'Status'],
       [
-        `Ingest, activities/s, seven dimensions (${distinctPages} pages) vs CleverTap's four, same run`,
+        `Ingest, activities/s, seven dimensions (${distinctPages} pages) and events vs CleverTap's four, same run`,
         `${fmtInt(sevenRate)} vs ${fmtInt(fourRate)} (${ratio(sevenRate / fourRate)})`,
         '>= 0.75×',
         sevenRate >= 0.75 * fourRate ? 'met' : 'NOT met',
@@ -424,6 +431,7 @@ async function main(): Promise<void> {
         sevenQuery.p99 <= TARGETS.engine.dimensionsQueryMicros ? 'met' : 'NOT met',
       ],
       [`Query, page split alone, µs p50 / p99 / p99.9 / max`, latencyCells(pageQuery), '', ''],
+      [`Query, event split + user_type + new, µs p50 / p99 / p99.9 / max`, latencyCells(eventQuery), '', ''],
       ...filtered.map(({ label, answer, latency }): [string, string, string, string] => [
         `Filtered query (${label}; keeps ${fmtInt(answer.count)}), µs p50 / p99 / p99.9 / max`,
         latencyCells(latency),
@@ -443,7 +451,7 @@ async function main(): Promise<void> {
     `Filtered queries read every user the engine holds (${fmtInt(sevenTracked)} at the end: the users active within the 1800 s horizon), ${FILTERED_QUERIES} of each after ${FILTERED_WARMUP_QUERIES} to warm up; per user held, p50: ${filtered.map(({ latency }) => `${((latency.p50 * 1000) / sevenTracked).toFixed(1)}`).join(' / ')} ns. The US filter's count is checked against the unfiltered country split.`,
   );
   notes.push(
-    `activenow dimensions: the same activities, and besides CleverTap's four a page per activity (Zipf(1) over ${PAGE_COUNT} paths), a country per user (40 codes, power law, 3% none) and an app version per app user (5 versions), into an engine with --value-cap ${PAGE_VALUE_CAP} (so every page keeps its name), each batch fed in turn with an engine of the same cap given CleverTap's four values only; both with an InMemoryFirstSeenRegistry seeded alike. Queries as above, on the seven-dimension engine at the end (${fmtInt(sevenAnswer.count)} active users).`,
+    `activenow dimensions: the same activities, and besides CleverTap's four a page per activity (Zipf(1) over ${PAGE_COUNT} paths), a country per user (40 codes, power law, 3% none), an app version per app user (5 versions) and an event name per activity (Zipf(1) over 30), into an engine with --value-cap ${PAGE_VALUE_CAP} (so every page keeps its name), each batch fed in turn with an engine of the same cap given CleverTap's four values only; both with an InMemoryFirstSeenRegistry seeded alike. Queries as above, on the seven-dimension engine at the end (${fmtInt(sevenAnswer.count)} active users).`,
   );
 
   const measuredAt = new Date().toISOString();

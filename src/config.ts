@@ -29,7 +29,7 @@ import {
   MIN_METRICS_TOKEN_LENGTH,
 } from './defaults.js';
 import { MAX_TOP } from './model/split-top.js';
-import { DIMENSIONS, type Dimension } from './protocol/dimensions.js';
+import { SPLIT_NAMES, type SplitName } from './protocol/dimensions.js';
 
 /**
  * The one place that reads options: command-line flags first, then `ACTIVENOW_<OPTION>` environment
@@ -136,14 +136,14 @@ export const SERVE_OPTIONS: readonly string[] = Object.keys(serveFields.shape);
 const storageSchema = serveFields.pick({ dataDir: true, store: true, region: true });
 export type StorageConfig = Readonly<z.infer<typeof storageSchema>>;
 
-const splitNames = ['user_type', ...DIMENSIONS, 'timeline', 'bots'] as const;
+const splitNames = ['user_type', ...SPLIT_NAMES, 'timeline', 'bots'] as const;
 
 /**
- * `country=IN,US;device=Mobile` → `{ country: ['IN', 'US'], device: ['Mobile'] }`, the now.json
- * filter; a dimension named twice keeps the values of both.
+ * `country=IN,US;device=Mobile;event=Purchase` → `{ country: ['IN', 'US'], device: ['Mobile'],
+ * event: ['Purchase'] }`, the now.json filter; a name given twice keeps the values of both.
  */
-const filterOption = z.string().transform((text, ctx): Partial<Record<Dimension, string[]>> => {
-  const filter: Partial<Record<Dimension, string[]>> = {};
+const filterOption = z.string().transform((text, ctx): Partial<Record<SplitName, string[]>> => {
+  const filter: Partial<Record<SplitName, string[]>> = {};
   const parts = text.split(';').filter((item) => item.trim() !== '');
   if (parts.length === 0) {
     ctx.addIssue({ code: 'custom', message: 'expected dimension=value,value;…' });
@@ -151,12 +151,12 @@ const filterOption = z.string().transform((text, ctx): Partial<Record<Dimension,
   }
   for (const part of parts) {
     const [name, list, ...rest] = part.split('=');
-    const dimension = DIMENSIONS.find((each) => each === name.trim());
+    const dimension = SPLIT_NAMES.find((each) => each === name.trim());
     const values = commaList.parse(list ?? '');
     if (dimension === undefined || rest.length > 0 || values.length === 0) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected dimension=value,value;… with dimensions of ${DIMENSIONS.join(', ')}`,
+        message: `expected dimension=value,value;… with dimensions of ${SPLIT_NAMES.join(', ')}`,
       });
       return z.NEVER;
     }

@@ -26,8 +26,8 @@ export interface WorkloadShape {
   readonly spanSeconds: number;
   readonly seed: number;
   /**
-   * Fill page, country and app_version too (activenow's dimensions: 1,000 pages, 40 countries,
-   * 6 app versions); otherwise only CleverTap's four. The data is the same either way.
+   * Fill page, country, app_version and the event too (activenow's: 1,000 pages, 40 countries,
+   * 6 app versions, 30 event names); otherwise only CleverTap's four. The data is the same either way.
    */
   readonly activenowDimensions?: boolean;
 }
@@ -43,6 +43,7 @@ export interface MutableActivity {
   page: string | undefined;
   country: string | undefined;
   appVersion: string | undefined;
+  event: string | undefined;
 }
 
 let random = seededRandom(1);
@@ -232,6 +233,8 @@ export interface Data {
   /** Per activity, from the user's country and app version (NONE for web browsers). */
   readonly country: Uint8Array;
   readonly appVersion: Uint8Array;
+  /** Index in EVENTS, per activity. */
+  readonly event: Uint8Array;
 }
 
 function generate(users: number, activities: number): Data {
@@ -307,7 +310,7 @@ function generate(users: number, activities: number): Data {
     osCodes[i] = triple[1];
     device[i] = triple[2];
   }
-  const { page, country, appVersion } = activenowValues(users, user, browser);
+  const { page, country, appVersion, event } = activenowValues(users, user, browser);
   return {
     idBytes,
     pastFirstSeen,
@@ -320,6 +323,7 @@ function generate(users: number, activities: number): Data {
     page,
     country,
     appVersion,
+    event,
   };
 }
 
@@ -371,6 +375,16 @@ const COUNTRIES = [
   undefined,
 ];
 const APP_VERSIONS = ['6.4.1', '6.4.0', '6.3.2', '6.2.0', '5.9.9', undefined];
+/** Event names, Zipf(1)-popular: a few common ones, then an app's own. */
+const EVENTS = [
+  'Page Viewed',
+  'App Launched',
+  'Product Viewed',
+  'Search',
+  'Added To Cart',
+  'Charged',
+  ...Array.from({ length: 24 }, (_, i) => `Custom Event ${i + 1}`),
+];
 
 /**
  * Page, country and app version of every activity, from their own random stream so that the
@@ -396,6 +410,21 @@ function activenowValues(users: number, user: Int32Array, browser: Uint8Array) {
   const page = new Uint16Array(user.length);
   const country = new Uint8Array(user.length);
   const appVersion = new Uint8Array(user.length);
+  const event = new Uint8Array(user.length);
+  // Their own stream, so that the values above stay those earlier runs drew.
+  const drawEvent = seededRandom(0x7e47);
+  const eventCdf = new Float64Array(EVENTS.length);
+  let eventSum = 0;
+  for (let e = 0; e < EVENTS.length; e++) {
+    eventSum += 1 / (e + 1);
+    eventCdf[e] = eventSum;
+  }
+  for (let i = 0; i < user.length; i++) {
+    const r = drawEvent() * eventSum;
+    let e = 0;
+    while (eventCdf[e] < r) e++;
+    event[i] = e;
+  }
   for (let i = 0; i < user.length; i++) {
     const r = draw() * sum;
     let lo = 0;
@@ -410,7 +439,7 @@ function activenowValues(users: number, user: Int32Array, browser: Uint8Array) {
     country[i] = COUNTRIES[countryOf[u]] === undefined ? NONE : countryOf[u];
     appVersion[i] = browser[i] === app ? versionOf[u] : NONE;
   }
-  return { page, country, appVersion };
+  return { page, country, appVersion, event };
 }
 
 export class Workload {
@@ -478,6 +507,7 @@ export class Workload {
         activity.page = PAGES[data.page[i]];
         activity.country = poolValue(COUNTRIES, data.country[i]);
         activity.appVersion = poolValue(APP_VERSIONS, data.appVersion[i]);
+        activity.event = EVENTS[data.event[i]];
       }
     }
     return batch;

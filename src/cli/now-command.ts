@@ -13,12 +13,12 @@ export function registerNowCommand(program: Command): void {
     .option('--passcode <passcode>', 'account passcode')
     .option(
       '--split <names>',
-      'comma-separated: user_type,session_source,browser,os,device,page,country,app_version,timeline,bots',
+      'comma-separated: user_type,session_source,browser,os,device,page,country,app_version,event,timeline,bots',
     )
     .option('--top <n>', 'keep the n values with the most users in each split (the others count as Other)')
     .option(
       '--filter <filter>',
-      'count only users with these values, e.g. "country=IN,US;device=Mobile" (dimension=values, ;-separated)',
+      'count only users with these values, e.g. "country=IN,US;device=Mobile;event=Purchase" (name=values, ;-separated)',
     )
     .option('--json', 'print the JSON response')
     .action(async (flags: Record<string, unknown>) => {

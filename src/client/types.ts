@@ -1,12 +1,15 @@
-import type { Dimension } from '../protocol/dimensions.js';
+import type { SplitName as ProtocolSplitName } from '../protocol/dimensions.js';
 
 /**
  * Request and response types of the activenow HTTP API (docs/api.md), for the typed client. This
  * file is shipped to browsers and other projects: of the server it imports only src/protocol/.
  */
 
-/** The dimensions `/1/now.json` can split by: CleverTap's four, then page, country and app_version. */
-export type SplitName = Dimension;
+/**
+ * What `/1/now.json` can split and filter by: CleverTap's four dimensions, then page, country,
+ * app_version and event.
+ */
+export type SplitName = ProtocolSplitName;
 
 /** The `/1/now.json` body. `false` is the same as leaving a key out. */
 export interface NowRequest {
@@ -21,6 +24,11 @@ export interface NowRequest {
   readonly country?: boolean;
   /** activenow extension: by the app version of each user's latest activity. */
   readonly app_version?: boolean;
+  /**
+   * activenow extension: active users per event they did in the window; a user counts under each of
+   * its events, so this split does not sum to `count`. The redis store refuses it (501).
+   */
+  readonly event?: boolean;
   /** activenow extension: window length in seconds, 60 to 3600 (at most the server's horizon). */
   readonly window?: number;
   /** activenow extension: distinct active users per minute over the last 30 minutes. */
@@ -34,14 +42,15 @@ export interface NowRequest {
   readonly bots?: boolean;
   /**
    * activenow extension: count only the users whose value of each dimension named (that of their
-   * latest activity) is one of those listed: `{ country: ['IN', 'US'], device: ['Mobile'] }`.
-   * 1 to 100 values per dimension. The redis store refuses it (501).
+   * latest activity) is one of those listed, and who did one of the `event`s listed in the window:
+   * `{ country: ['IN', 'US'], device: ['Mobile'], event: ['Purchase'] }`. 1 to 100 values per
+   * name. The redis store refuses it (501).
    */
   readonly filter?: NowFilter;
 }
 
-/** Values to keep per dimension, as the answers name them (`IN`, `/pricing`, `Unknown`). */
-export type NowFilter = { readonly [D in Dimension]?: readonly string[] };
+/** Values to keep per dimension (or event), as the answers name them (`IN`, `/pricing`, `Unknown`). */
+export type NowFilter = { readonly [D in SplitName]?: readonly string[] };
 
 /** value → active users, zero values left out, in the server's order (count descending). */
 export type Split = Record<string, number>;
@@ -92,7 +101,7 @@ type Field<R, K extends PropertyKey, Out extends PropertyKey, V> = FieldBy<Prese
 
 /**
  * `as_of` is there when the request uses an activenow extension: window, timeline, top, bots,
- * filter, or one of the splits page, country and app_version.
+ * filter, or one of the splits page, country, app_version and event.
  */
 type AsOfField<R> = FieldBy<
   AnyOf<
@@ -104,6 +113,7 @@ type AsOfField<R> = FieldBy<
     | Presence<R, 'page'>
     | Presence<R, 'country'>
     | Presence<R, 'app_version'>
+    | Presence<R, 'event'>
   >,
   'as_of',
   number
@@ -116,7 +126,8 @@ type Splits<R> = Field<R, 'session_source', 'session_source', Split> &
   Field<R, 'device', 'device', Split> &
   Field<R, 'page', 'page', Split> &
   Field<R, 'country', 'country', Split> &
-  Field<R, 'app_version', 'app_version', Split>;
+  Field<R, 'app_version', 'app_version', Split> &
+  Field<R, 'event', 'event', Split>;
 
 type AnySplit<R> = {
   [K in SplitName]: Presence<R, K>;
@@ -170,7 +181,11 @@ export const STREAM_REQUEST = {
   top: 100,
 } as const;
 
-export type StreamUpdate = NowResult<typeof STREAM_REQUEST>;
+/** A stream event; `event` (in `new` too) is there when the server's store counts events. */
+export type StreamUpdate = NowResult<typeof STREAM_REQUEST> & {
+  readonly event?: Split;
+  readonly new: { readonly event?: Split };
+};
 
 /** `session` of an uploaded event (activenow extension): explicit values, or what to derive them from. */
 export interface UploadSession {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../model/api-errors.js';
 import { MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, type NowFilter } from '../model/now-query.js';
-import { DIMENSIONS, type Dimension } from '../protocol/dimensions.js';
+import { SPLIT_NAMES, type SplitName } from '../protocol/dimensions.js';
 import { parseBody } from './request-body.js';
 
 // The `filter` extension (docs/api.md#filter): its schema, shared by the now.json body and the
@@ -20,15 +20,15 @@ const filterValues = z
 /** The `filter` of a now.json body: dimension → the values to keep. */
 export const filterSchema = z
   .strictObject(
-    Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, filterValues.optional()])) as Record<
-      Dimension,
+    Object.fromEntries(SPLIT_NAMES.map((name) => [name, filterValues.optional()])) as Record<
+      SplitName,
       z.ZodOptional<typeof filterValues>
     >,
-    { error: 'expected an object of dimension → values' },
+    { error: 'expected an object of dimension (or event) → values' },
   )
   .meta({
     description:
-      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, e.g. {"country":["IN","US"],"device":["Mobile"]}; the count, user_type, splits and timeline are all restricted (bots, which carry no values, are not). Not available on the redis store (501).',
+      'activenow extension: count only the users whose value of each dimension named (that of their latest activity, as the splits name it) is one of those listed, and who did one of the events listed under `event` in the window, e.g. {"country":["IN","US"],"device":["Mobile"],"event":["Purchase"]}; the count, user_type, splits and timeline are all restricted (bots, which carry no values, are not). Not available on the redis store (501).',
   });
 
 const filterParameterSchema = z.strictObject({ filter: filterSchema });
@@ -50,11 +50,11 @@ export function parseFilterParameter(text: unknown): NowFilter | undefined {
 
 /**
  * The filter of a request in one form whatever the request's order, so that equal filters share a
- * stream's poller: dimensions in DIMENSIONS order, values sorted and each once. `{}` filters nothing.
+ * stream's poller: names in SPLIT_NAMES order, values sorted and each once. `{}` filters nothing.
  */
-export function filterOf(fields: Partial<Record<Dimension, string[]>> | undefined): NowFilter | undefined {
+export function filterOf(fields: Partial<Record<SplitName, string[]>> | undefined): NowFilter | undefined {
   if (fields === undefined) return undefined;
-  const named = DIMENSIONS.filter((dimension) => fields[dimension] !== undefined);
+  const named = SPLIT_NAMES.filter((name) => fields[name] !== undefined);
   if (named.length === 0) return undefined;
-  return Object.fromEntries(named.map((dimension) => [dimension, [...new Set(fields[dimension])].sort()]));
+  return Object.fromEntries(named.map((name) => [name, [...new Set(fields[name])].sort()]));
 }

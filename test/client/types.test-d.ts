@@ -88,6 +88,11 @@ export async function activenowSplits(): Promise<void> {
   expectTypeOf(result.as_of).toEqualTypeOf<number>();
   // @ts-expect-error not asked
   void result.app_version;
+  const events = await client.now({ event: true, filter: { event: ['Purchase'] } });
+  expectTypeOf(events.event).toEqualTypeOf<Split>();
+  expectTypeOf(events.as_of).toEqualTypeOf<number>();
+  // @ts-expect-error no other split was asked
+  void events.browser;
   const clevertap = await client.now({ device: true });
   // @ts-expect-error CleverTap's splits alone: the answer is CleverTap's, without as_of
   void clevertap.as_of;
@@ -107,6 +112,7 @@ export async function notKnownWhenCompiling(request: NowRequest): Promise<void> 
         readonly page?: Split;
         readonly country?: Split;
         readonly app_version?: Split;
+        readonly event?: Split;
       }
     | undefined
   >();

@@ -3,7 +3,7 @@ import type { HTTPMethods } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountCredentials } from '../../src/accounts/account-registry.js';
 import type { NowQuery } from '../../src/model/now-query.js';
-import { DIMENSIONS } from '../../src/protocol/dimensions.js';
+import { SPLIT_NAMES } from '../../src/protocol/dimensions.js';
 import { expectedTopOf } from '../support/expected-body.js';
 import { NaiveOracle } from '../support/naive-oracle.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -54,8 +54,8 @@ const RUNS = Number(process.env.ACTIVENOW_FUZZ_RUNS ?? 150);
 const RUNS_PER_ACCOUNTS = 40;
 const HORIZON = 1800;
 
-const FULL: NowQuery = { window: HORIZON, userType: true, splits: DIMENSIONS, timeline: false };
-const ALL_SPLITS = Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, true]));
+const FULL: NowQuery = { window: HORIZON, userType: true, splits: SPLIT_NAMES, timeline: false };
+const ALL_SPLITS = Object.fromEntries(SPLIT_NAMES.map((name) => [name, true]));
 
 let server: TestServer;
 let foreign: AccountCredentials;
@@ -266,7 +266,7 @@ function nowQueryOf(spec: RequestSpec): NowQuery | undefined {
   return {
     window: window ?? 300,
     userType: flags.user_type === true,
-    splits: DIMENSIONS.filter((d) => flags[d] === true),
+    splits: SPLIT_NAMES.filter((name) => flags[name] === true),
     timeline: flags.timeline === true,
     ...(filtered ? { filter } : {}),
   };
@@ -283,7 +283,8 @@ function asksExtension(spec: RequestSpec): boolean {
     top !== undefined ||
     flags.page === true ||
     flags.country === true ||
-    flags.app_version === true
+    flags.app_version === true ||
+    flags.event === true
   );
 }
 

@@ -14,7 +14,8 @@ import {
 
 /** Every split `/1/now/stream` carries, as a now.json body. */
 /** The now.json body whose answer every stream event is (docs/api.md). */
-const ALL = STREAM_REQUEST;
+/** What a stream of the embedded store carries: STREAM_REQUEST, and the event split it counts. */
+const ALL = { ...STREAM_REQUEST, event: true };
 
 const servers: TestServer[] = [];
 const readers: StreamReader[] = [];
@@ -194,6 +195,7 @@ describe('GET /1/now/stream', () => {
       'page',
       'country',
       'app_version',
+      'event',
       'new',
       'timeline',
       'bots',
@@ -254,7 +256,7 @@ describe('GET /1/now/stream', () => {
         '{"country":[]}',
         'Invalid parameter filter.country: expected an array of 1 to 100 strings of 1 to 256 characters',
       ],
-      ['["IN"]', 'Invalid parameter filter: expected an object of dimension → values'],
+      ['["IN"]', 'Invalid parameter filter: expected an object of dimension (or event) → values'],
     ]) {
       expect(await openStream(server, { headers, filter }), filter).toMatchObject({
         status: 400,

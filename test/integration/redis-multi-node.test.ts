@@ -281,7 +281,7 @@ async function expectNodesAgree(nodes: readonly ServerProcess[], account: Creden
   expect(all.userType?.new).toBeGreaterThan(0);
   expect(all.userType?.returning).toBeGreaterThan(0);
   await expectBotsApart(nodes, account, all.count);
-  await expectFilterRefused(nodes[0], account);
+  await expectExtensionsRefused(nodes[0], account);
   return oracle;
 }
 
@@ -306,8 +306,11 @@ async function expectBotsApart(
   }
 }
 
-/** A filtered query or stream gets the documented 501 from a node on Redis (docs/api.md#filter). */
-async function expectFilterRefused(node: ServerProcess, account: Credentials): Promise<void> {
+/**
+ * A filtered query or stream, and the event split, get the documented 501 from a node on Redis
+ * (docs/api.md#filter, #event); its stream carries every split but `event`.
+ */
+async function expectExtensionsRefused(node: ServerProcess, account: Credentials): Promise<void> {
   const refusal = {
     status: 'fail',
     error:
@@ -327,6 +330,31 @@ async function expectFilterRefused(node: ServerProcess, account: Credentials): P
   );
   expect(stream.status).toBe(501);
   expect(stream.body).toEqual(refusal);
+  const events = await postJson(`${node.url}/1/now.json`, account, { event: true });
+  expect(events.status).toBe(501);
+  expect(events.body).toEqual({
+    status: 'fail',
+    error:
+      'Parameter event is not available on this server: the redis store does not count users by event yet (see docs/api.md#event)',
+    code: 501,
+  });
+  const controller = new AbortController();
+  const live = await fetch(`${node.url}/1/now/stream`, {
+    headers: { 'X-CleverTap-Account-Id': account.id, 'X-CleverTap-Passcode': account.passcode },
+    signal: controller.signal,
+  });
+  expect(live.status).toBe(200);
+  const reader = live.body?.getReader();
+  let text = '';
+  while (reader !== undefined && !text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString('utf8');
+  }
+  controller.abort();
+  const first = JSON.parse(/data: (.*)\n\n/.exec(text)?.[1] ?? '{}') as Record<string, unknown>;
+  expect(first).toHaveProperty('app_version');
+  expect(first).not.toHaveProperty('event');
 }
 
 /** Polls `check` (every 100 ms) until it passes; fails with its last answer after PROPAGATION_WAIT_MS. */

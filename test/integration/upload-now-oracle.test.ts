@@ -19,6 +19,7 @@ interface Event {
   readonly browser?: string;
   readonly os?: string;
   readonly device?: string;
+  readonly name: string;
 }
 
 const optional = (values: string[]) => fc.option(fc.constantFrom(...values), { nil: undefined });
@@ -29,6 +30,7 @@ const eventArb: fc.Arbitrary<Event> = fc.record({
   browser: optional(BROWSERS),
   os: optional(OSES),
   device: optional(DEVICES),
+  name: fc.constantFrom('App Launched', 'Charged', 'Search'),
 });
 /** Uploads separated by some seconds, each with a few events and maybe an invalid record. */
 const scenarioArb = fc.array(
@@ -49,7 +51,7 @@ function toRecord(event: Event, at: number): Record<string, unknown> {
   return {
     identity: event.user,
     type: 'event',
-    evtName: 'App Launched',
+    evtName: event.name,
     ...(event.ago !== undefined && { ts: at - event.ago }),
     session,
   };
@@ -63,6 +65,7 @@ function toActivity(event: Event, at: number): Activity {
     browser: event.browser,
     os: event.os,
     device: event.device,
+    event: event.name,
   };
 }
 
@@ -107,6 +110,8 @@ describe('upload then now.json over HTTP, against the oracle', () => {
           { ...all, window: 600 },
           { ...all, filter: { device: ['Mobile'], browser: ['Chrome', 'App'] } },
           { user_type: true, os: true, filter: { os: ['iOS', 'Unknown'] }, window: 900 },
+          { user_type: true, browser: true, event: true },
+          { device: true, event: true, filter: { event: ['Charged', 'Search'], device: ['Mobile'] } },
         ] as Record<string, unknown>[]) {
           const response = await post(`${server.url}/1/now.json`, query, headers);
           const expected = expectedBody(
@@ -114,7 +119,9 @@ describe('upload then now.json over HTTP, against the oracle', () => {
               {
                 window: (query as { window?: number }).window ?? 300,
                 userType: 'user_type' in query,
-                splits: (['session_source', 'browser', 'os', 'device'] as const).filter((d) => d in query),
+                splits: (['session_source', 'browser', 'os', 'device', 'event'] as const).filter(
+                  (d) => d in query,
+                ),
                 timeline: false,
                 ...('filter' in query && { filter: query.filter as NowFilter }),
               },
@@ -122,7 +129,7 @@ describe('upload then now.json over HTTP, against the oracle', () => {
             ),
           );
           // An extension asked: the answer says when it is for.
-          if ('window' in query || 'filter' in query) expected.as_of = server.clock.now;
+          if ('window' in query || 'filter' in query || 'event' in query) expected.as_of = server.clock.now;
           expect(response.status).toBe(200);
           expect(response.body).toEqual(expected);
           // Key order is part of the contract: count-descending splits, fixed top-level order.

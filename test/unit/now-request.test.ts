@@ -77,13 +77,13 @@ describe('parseNowRequest', () => {
   });
 
   it('reads a filter in one form whatever its order, and asks for as_of', () => {
-    // One form whatever the body's order: dimensions as DIMENSIONS, values sorted, each once.
+    // One form whatever the body's order: dimensions as DIMENSIONS then event, values sorted, each once.
     const ask = parseNowRequest(
-      { filter: { country: ['US', 'IN', 'US'], device: ['Mobile'] }, page: true },
+      { filter: { event: ['View', 'Buy'], country: ['US', 'IN', 'US'], device: ['Mobile'] }, page: true },
       1800,
     );
-    expect(ask.query.filter).toEqual({ device: ['Mobile'], country: ['IN', 'US'] });
-    expect(Object.keys(ask.query.filter ?? {})).toEqual(['device', 'country']);
+    expect(ask.query.filter).toEqual({ device: ['Mobile'], country: ['IN', 'US'], event: ['Buy', 'View'] });
+    expect(Object.keys(ask.query.filter ?? {})).toEqual(['device', 'country', 'event']);
     expect(ask.asOf).toBe(true);
     const empty = parseNowRequest({ filter: {} }, 1800);
     expect(empty.asOf).toBe(true);
@@ -95,11 +95,20 @@ describe('parseNowRequest', () => {
     expect(parseNowRequest({ filter: { page: ['x'.repeat(256)] } }, 1800).query.filter).toBeDefined();
   });
 
+  it('asks the event split, after the dimensions, with as_of', () => {
+    const ask = parseNowRequest({ event: true, browser: true }, 1800);
+    expect(ask.query.splits).toEqual(['browser', 'event']);
+    expect(ask.asOf).toBe(true);
+    expect(refusal(() => parseNowRequest({ event: 'yes' }, 1800)).message).toBe(
+      'Invalid parameter event: expected true or false',
+    );
+  });
+
   it('refuses a filter that is not an object of non-empty lists of short strings, naming where', () => {
     const values = 'expected an array of 1 to 100 strings of 1 to 256 characters';
     const cases: [unknown, string][] = [
-      [['country'], 'Invalid parameter filter: expected an object of dimension → values'],
-      ['IN', 'Invalid parameter filter: expected an object of dimension → values'],
+      [['country'], 'Invalid parameter filter: expected an object of dimension (or event) → values'],
+      ['IN', 'Invalid parameter filter: expected an object of dimension (or event) → values'],
       [{ colour: ['red'] }, 'Unknown parameter: filter.colour'],
       [{ user_type: ['new'] }, 'Unknown parameter: filter.user_type'],
       [{ country: 'IN' }, `Invalid parameter filter.country: ${values}`],

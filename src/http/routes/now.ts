@@ -8,7 +8,13 @@ import {
   TIMELINE_MINUTES,
 } from '../../model/now-query.js';
 import { MAX_TOP, topOfResult } from '../../model/split-top.js';
-import { CLEVERTAP_DIMENSIONS, DIMENSIONS, type Dimension } from '../../protocol/dimensions.js';
+import {
+  CLEVERTAP_DIMENSIONS,
+  type Dimension,
+  EVENT,
+  SPLIT_NAMES,
+  type SplitName,
+} from '../../protocol/dimensions.js';
 import type { Store } from '../../store/store.js';
 import { JSON_UTF8 } from '../error-envelope.js';
 import { filterOf, filterSchema } from '../now-filter.js';
@@ -37,11 +43,11 @@ export interface NowAsk {
 }
 
 /** Whether a split is one of activenow's, not CleverTap's: asking for one makes the answer extended. */
-function isExtensionSplit(dimension: Dimension): boolean {
-  return !(CLEVERTAP_DIMENSIONS as readonly Dimension[]).includes(dimension);
+function isExtensionSplit(name: SplitName): boolean {
+  return !(CLEVERTAP_DIMENSIONS as readonly SplitName[]).includes(name);
 }
 
-const SPLIT_DESCRIPTIONS: Record<Dimension, string> = {
+const SPLIT_DESCRIPTIONS: Record<SplitName, string> = {
   session_source: 'Split active users by the source of their session.',
   browser: 'Split active users by browser.',
   os: 'Split active users by operating system.',
@@ -49,6 +55,8 @@ const SPLIT_DESCRIPTIONS: Record<Dimension, string> = {
   page: 'activenow extension: split active users by the page path or screen of their latest activity.',
   country: 'activenow extension: split active users by country (ISO 3166-1 alpha-2 code).',
   app_version: 'activenow extension: split active users by the app version of their latest activity.',
+  event:
+    'activenow extension: active users per event they did in the window; a user counts under each of its events, so this split does not sum to count.',
 };
 
 /**
@@ -59,11 +67,11 @@ export function nowRequestSchema(horizonSeconds: number) {
   const maxWindow = Math.min(MAX_WINDOW_SECONDS, horizonSeconds);
   const reason = { error: `expected an integer from ${MIN_WINDOW_SECONDS} to ${maxWindow} (seconds)` };
   const splits = Object.fromEntries(
-    DIMENSIONS.map((dimension) => [
-      dimension,
-      booleanParameter.optional().meta({ description: SPLIT_DESCRIPTIONS[dimension] }),
+    SPLIT_NAMES.map((name) => [
+      name,
+      booleanParameter.optional().meta({ description: SPLIT_DESCRIPTIONS[name] }),
     ]),
-  ) as Record<(typeof DIMENSIONS)[number], z.ZodOptional<z.ZodBoolean>>;
+  ) as Record<SplitName, z.ZodOptional<z.ZodBoolean>>;
   return z
     .strictObject({
       user_type: booleanParameter
@@ -101,7 +109,7 @@ const requestSchemas = new Map<number, ReturnType<typeof nowRequestSchema>>();
 
 /**
  * The `/1/now.json` body as a request: `{}` or no body for the count alone; booleans `user_type`,
- * `session_source`, `browser`, `os`, `device`; extensions `page`, `country`, `app_version`, `window`,
+ * `session_source`, `browser`, `os`, `device`; extensions `page`, `country`, `app_version`, `event`, `window`,
  * `timeline`, `top`, `bots` and `filter`. Any other key, or a value of the wrong type, is refused, naming the key.
  */
 export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
@@ -111,7 +119,7 @@ export function parseNowRequest(body: unknown, horizonSeconds: number): NowAsk {
     requestSchemas.set(horizonSeconds, schema);
   }
   const fields = parseBody(schema, body);
-  const splits = DIMENSIONS.filter((dimension) => fields[dimension] === true);
+  const splits = SPLIT_NAMES.filter((name) => fields[name] === true);
   const filter = filterOf(fields.filter);
   return {
     query: {
@@ -140,10 +148,17 @@ const split = z.record(z.string(), users).meta({
     'Value → active users; values with no user left out; keys ordered by count descending, then value. Sums to count (to user_type.new under `new`).',
 });
 
-const splits = Object.fromEntries(DIMENSIONS.map((dimension) => [dimension, split.optional()])) as Record<
-  (typeof DIMENSIONS)[number],
-  z.ZodOptional<typeof split>
->;
+const eventSplit = z.record(z.string(), users).meta({
+  description:
+    'Event name → active users who did it in the window; keys ordered as a split. A user counts under each of its events: no sum.',
+});
+
+const splits = {
+  ...(Object.fromEntries(
+    SPLIT_NAMES.filter((name) => name !== EVENT).map((name) => [name, split.optional()]),
+  ) as Record<Dimension, z.ZodOptional<typeof split>>),
+  event: eventSplit.optional(),
+};
 
 /**
  * The success body. render-now.ts writes it by hand, for speed and to keep the order of split values

@@ -4,13 +4,14 @@
   const $ = (id) => d.getElementById(id);
   const SVG = 'http://www.w3.org/2000/svg';
   const KEY = 'activenow:dashboard';
-  const SPLITS = ['session_source', 'browser', 'os', 'device', 'page', 'country', 'app_version'];
+  const SPLITS = ['session_source', 'browser', 'os', 'device', 'page', 'event', 'country', 'app_version'];
   const SPLIT_NAMES = {
     session_source: 'Source',
     browser: 'Browser',
     os: 'OS',
     device: 'Device',
     page: 'Page',
+    event: 'Event',
     country: 'Country',
     app_version: 'App version',
   };
@@ -258,6 +259,8 @@
     $('bots-count').textContent = fmt(Number(data.bots) || 0);
     renderUsers(data.user_type || { new: 0, returning: 0 }, count);
     for (const dim of SPLITS) renderBars($(dim), data[dim] || {}, count, dim);
+    // A store that does not count events (redis, docs/api.md#event) streams no event split.
+    $('event-card').hidden = data.event === undefined;
     renderTimeline(data.timeline || []);
   }
 
@@ -310,7 +313,10 @@
         li.setAttribute('role', 'button');
         li.tabIndex = 0;
         li.setAttribute('aria-pressed', String(!!filter[dim] && filter[dim][0] === value));
-        li.title = `Show only users with this ${SPLIT_NAMES[dim].toLowerCase()}`;
+        li.title =
+          dim === 'event'
+            ? 'Show only users who did this event'
+            : `Show only users with this ${SPLIT_NAMES[dim].toLowerCase()}`;
         li.addEventListener('click', () => toggleFilter(dim, value));
         li.addEventListener('keydown', (event) => {
           if (event.key !== 'Enter' && event.key !== ' ') return;

@@ -1,6 +1,6 @@
 import type { Activity } from '../../../src/model/activity.js';
 import type { NowQuery, NowResult } from '../../../src/model/now-query.js';
-import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
+import { SPLIT_NAMES } from '../../../src/protocol/dimensions.js';
 import { API_ERRORS } from '../../../src/protocol/error-catalogue.js';
 import { expectedBodyText } from '../../support/expected-body.js';
 import {
@@ -42,7 +42,7 @@ const RECORD_MESSAGES: Record<number, string> = {
 };
 
 /** The `/1/now/stream` query: every split, user_type and the timeline, default window. */
-export const STREAM_QUERY: NowQuery = { window: 300, userType: true, splits: DIMENSIONS, timeline: true };
+export const STREAM_QUERY: NowQuery = { window: 300, userType: true, splits: SPLIT_NAMES, timeline: true };
 
 /**
  * The now.json body the oracle's answer renders as, timeline included, and `as_of` (the answer's
@@ -101,6 +101,8 @@ export function activityOfEvent(event: EventSpec, now: number): Activity {
     page: event.page,
     country: event.country,
     appVersion: event.appVersion,
+    // Kept trimmed (docs/semantics.md §14); the names drawn are shorter than the 128 kept.
+    event: event.evtName.trim(),
   };
 }
 
@@ -119,6 +121,7 @@ export function activityOfHit(hit: HitSpec, now: number): { activity: Activity; 
       device: dims.device,
       // Hits come from 127.0.0.1, which no country holds.
       page: hit.path,
+      event: hit.kind === 'pageview' ? 'Page Viewed' : undefined,
     },
     bot: false,
   };

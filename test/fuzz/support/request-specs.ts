@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SESSION_FIELDS } from '../../../src/ingest/clevertap-records.js';
 import type { NowFilter } from '../../../src/model/now-query.js';
-import { DIMENSIONS } from '../../../src/protocol/dimensions.js';
+import { SPLIT_NAMES } from '../../../src/protocol/dimensions.js';
 
 /**
  * Symbolic descriptions of fuzzed HTTP requests. They name accounts, users and mutations rather
@@ -438,7 +438,7 @@ export type NowBodySpec =
   | { readonly kind: 'unknown-key'; readonly key: string }
   | { readonly kind: 'mistyped'; readonly key: string; readonly value: Json };
 
-const NOW_FLAGS = ['user_type', ...DIMENSIONS, 'timeline'] as const;
+const NOW_FLAGS = ['user_type', ...SPLIT_NAMES, 'timeline'] as const;
 
 /** Values a filter lists: some the records send, the two buckets, and one nobody holds. */
 const FILTER_VALUES = [
@@ -447,13 +447,15 @@ const FILTER_VALUES = [
   ...PAGES,
   ...COUNTRIES,
   ...APP_VERSIONS,
+  'App Launched',
+  'Page Viewed',
   'Unknown',
   'Other',
   'Nobody',
 ];
 
 const filterArb: fc.Arbitrary<NowFilter> = fc.dictionary(
-  fc.constantFrom(...DIMENSIONS),
+  fc.constantFrom(...SPLIT_NAMES),
   fc.uniqueArray(fc.constantFrom(...FILTER_VALUES), { minLength: 1, maxLength: 3 }),
   { minKeys: 0, maxKeys: 2 },
 ) as fc.Arbitrary<NowFilter>;
