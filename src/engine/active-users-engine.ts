@@ -22,7 +22,15 @@ import { PREPARE_LIMIT } from './id-table.js';
 import { MinuteTimeline, timelineOf, timelineStartMinute } from './minute-timeline.js';
 import { StateFormatError, type StateReader, type StateWriter } from './state-stream.js';
 import { UserEvents } from './user-events.js';
-import { DIMENSION_HALF, EVENT_LIST, FIRST, LATEST, MINUTE_MASK, newUserTable } from './user-table.js';
+import {
+  DIMENSION_HALF,
+  EVENT_LIST,
+  EVENT_MASK_HALF,
+  FIRST,
+  LATEST,
+  MINUTE_MASK,
+  newUserTable,
+} from './user-table.js';
 import { UsersRanking } from './users-ranking.js';
 import { WindowCounters } from './window-counters.js';
 
@@ -222,10 +230,13 @@ export class ActiveUsersEngine {
     }
     const eventNames = filter[EVENT];
     const acceptedEvents = eventNames === undefined ? undefined : this.acceptedEvents.fill(0);
+    let eventMask = 0;
     if (acceptedEvents !== undefined && eventNames !== undefined) {
       for (const name of eventNames) {
         const slot = this.events.slots.slotOf(0, name);
-        if (slot !== undefined) acceptedEvents[slot] = 1;
+        if (slot === undefined) continue;
+        acceptedEvents[slot] = 1;
+        eventMask |= eventBit(slot);
       }
     }
     // Users of an event are summed as found: a user's events are not in the counters by user.
@@ -239,6 +250,7 @@ export class ActiveUsersEngine {
         accepted,
         filtered,
         acceptedEvents,
+        eventMask,
         complement,
         summed: splits.filter((name) => name !== EVENT).map((name) => DIMENSIONS.indexOf(name)),
         withEvents,
@@ -416,6 +428,7 @@ export class ActiveUsersEngine {
     if (first > this.clock - this.horizon) this.newcomers.addUser(first, r, 1);
     // Any events listed were done before the user left the horizon.
     this.events.lists.clear(words[at + EVENT_LIST]);
+    this.users.halves[2 * at + EVENT_MASK_HALF] = 0;
     this.recordEvent(at, activity, ts);
   }
 
@@ -435,6 +448,7 @@ export class ActiveUsersEngine {
       words[at + FIRST],
       this.clock - this.horizon,
     );
+    this.users.halves[2 * at + EVENT_MASK_HALF] |= eventBit(slot);
   }
 
   /**
@@ -499,6 +513,11 @@ export class ActiveUsersEngine {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The bit of an event slot in a user's EVENT_MASK_HALF. */
+function eventBit(slot: number): number {
+  return 1 << (slot & 15);
+}
 
 /** The value of dimension number `d` (in DIMENSIONS order) carried by an activity. */
 function dimensionValue(activity: Activity, d: number): string | undefined {

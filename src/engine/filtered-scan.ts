@@ -1,7 +1,7 @@
 import { ENTRY_WORDS, listLength } from './event-lists.js';
 import { type IdTable, KEY_HEADER } from './id-table.js';
 import { timelineStartMinute } from './minute-timeline.js';
-import { DIMENSION_HALF, EVENT_LIST, FIRST, LATEST, MINUTE_MASK } from './user-table.js';
+import { DIMENSION_HALF, EVENT_LIST, EVENT_MASK_HALF, FIRST, LATEST, MINUTE_MASK } from './user-table.js';
 
 /** What a filtered query asks of the users an engine holds. */
 export interface ScanRequest {
@@ -14,6 +14,8 @@ export interface ScanRequest {
    * when it names no event.
    */
   readonly acceptedEvents: Uint8Array | undefined;
+  /** The bits of the accepted event slots in a user's EVENT_MASK_HALF: a user with none is not kept. */
+  readonly eventMask: number;
   /** Sum the users the filter leaves out rather than those it keeps. */
   readonly complement: boolean;
   /** The numbers of the dimensions whose slots are summed (the splits asked). */
@@ -62,7 +64,17 @@ export function scanUsers(
   slotCount: number,
   out: ScanSums,
 ): void {
-  const { accepted, filtered, acceptedEvents, complement, summed, withEvents, windowStart, clock } = request;
+  const {
+    accepted,
+    filtered,
+    acceptedEvents,
+    eventMask,
+    complement,
+    summed,
+    withEvents,
+    windowStart,
+    clock,
+  } = request;
   const firstMinute = timelineStartMinute(clock);
   // Earliest latest time of a user that can count: in the window, or in a minute of the timeline.
   const readAfter = request.timeline ? Math.min(windowStart, firstMinute * 60 - 1) : windowStart;
@@ -86,6 +98,7 @@ export function scanUsers(
   const maskWord = MINUTE_MASK;
   const dimensionHalf = DIMENSION_HALF;
   const eventListWord = EVENT_LIST;
+  const eventMaskHalf = EVENT_MASK_HALF;
   const timeline = request.timeline;
   for (let at = 0; at < words.length; at += stride) {
     const latest = words[at + latestWord];
@@ -96,7 +109,8 @@ export function scanUsers(
     const kept =
       passed === filtered.length &&
       (acceptedEvents === undefined ||
-        didAny(eventWords, words[at + eventListWord], acceptedEvents, windowStart));
+        ((halves[2 * at + eventMaskHalf] & eventMask) !== 0 &&
+          didAny(eventWords, words[at + eventListWord], acceptedEvents, windowStart)));
     if (kept === complement) continue;
     if (timeline) countMinutes(words[at + maskWord], Math.floor(latest / 60), firstMinute, minutes);
     if (latest <= windowStart) continue;

@@ -19,7 +19,6 @@ export class UserEvents {
   readonly active: WindowCounters;
   /** Pairs by the first second of their user, while that is within the horizon. */
   readonly newcomers: WindowCounters;
-  private readonly one = new Uint16Array(1);
   private width = INITIAL_SLOT_WIDTH;
   private readonly livePairs = (slot: number): number => this.active.total(slot);
 
@@ -63,8 +62,8 @@ export class UserEvents {
       const latest = words[at + 1];
       if (latest > liveAfter) {
         if (ts > latest) {
-          this.move(this.active, latest, slot, -1);
-          this.move(this.active, ts, slot, 1);
+          this.active.addToSlot(latest, slot, -1);
+          this.active.addToSlot(ts, slot, 1);
           words[at + 1] = ts;
         }
       } else {
@@ -85,8 +84,8 @@ export class UserEvents {
     for (let i = 0; i < length; i++) {
       const at = list + 1 + ENTRY_WORDS * i;
       if (words[at + 1] <= liveAfter) continue;
-      if (was > liveAfter) this.move(this.newcomers, was, words[at], -1);
-      if (first > liveAfter) this.move(this.newcomers, first, words[at], 1);
+      if (was > liveAfter) this.newcomers.addToSlot(was, words[at], -1);
+      if (first > liveAfter) this.newcomers.addToSlot(first, words[at], 1);
     }
   }
 
@@ -113,12 +112,7 @@ export class UserEvents {
   }
 
   private enter(slot: number, ts: number, first: number, liveAfter: number): void {
-    this.move(this.active, ts, slot, 1);
-    if (first > liveAfter) this.move(this.newcomers, first, slot, 1);
-  }
-
-  private move(counters: WindowCounters, second: number, slot: number, delta: number): void {
-    this.one[0] = slot;
-    counters.addUser(second, this.one, delta);
+    this.active.addToSlot(ts, slot, 1);
+    if (first > liveAfter) this.newcomers.addToSlot(first, slot, 1);
   }
 }

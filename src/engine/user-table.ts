@@ -15,7 +15,12 @@ export const EVENT_LIST = PAYLOAD + 3;
  * record at word `at` are `halves[2 * at + DIMENSION_HALF + d]`.
  */
 export const DIMENSION_HALF = 2 * (PAYLOAD + 4);
-const STATE_WORDS = 4 + Math.ceil(DIMENSIONS.length / 2);
+/**
+ * In the half after the dimension slots: bit `slot % 16` is set for each event slot in the user's
+ * event list, so that a filter naming events passes over most users without reading their lists.
+ */
+export const EVENT_MASK_HALF = DIMENSION_HALF + DIMENSIONS.length;
+const STATE_WORDS = 4 + Math.ceil((DIMENSIONS.length + 1) / 2);
 
 /** The users an engine holds, by id: 32 bytes of state each (7 dimensions), beside the id in one record. */
 export function newUserTable(): IdTable {

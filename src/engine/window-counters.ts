@@ -149,6 +149,15 @@ export class WindowCounters {
     }
   }
 
+  /** Adds `delta` at `second` (which must be live) to `slot` alone, slot 0 left as it is. */
+  addToSlot(second: number, slot: number, delta: number): void {
+    const w = this.width;
+    this.seconds[(second % this.horizon) * w + slot] += delta;
+    this.minutes[(Math.floor(second / 60) % this.minuteRows) * w + slot] += delta;
+    this.totalsBySlot[slot] += delta;
+    if (second > this.clock - RECENT) this.recentBySlot[slot] += delta;
+  }
+
   /** Adds `sign` times the row of `second` (which must be live) to `out`. */
   private addRow(second: number, out: Int32Array, sign: number): void {
     const w = this.width;
