@@ -21,6 +21,8 @@ const DESKTOP = { width: 1440, height: 900 };
 
 interface UploadEvent {
   identity: string;
+  /** Page Viewed when not given. */
+  evtName?: string;
   ts?: number;
   session?: {
     source?: string;
@@ -129,7 +131,14 @@ function simulatedTraffic(now: number): UploadEvent[] {
       events.push({ identity, ts: start, session: { ...session, page: pageOf() } });
       // Most visits last a few minutes: a later page view or two.
       for (let t = start + 60 + Math.floor(random() * 90); t <= now && random() < 0.7; t += 90) {
-        events.push({ identity, ts: t, session: { ...session, page: pageOf() } });
+        const evtName = pick([
+          ['Page Viewed', 70],
+          ['Search', 12],
+          ['Added To Cart', 8],
+          ['Signed Up', 6],
+          ['Charged', 4],
+        ] as const);
+        events.push({ identity, evtName, ts: t, session: { ...session, page: pageOf() } });
       }
     }
   }
@@ -322,6 +331,33 @@ describeWithChromium('the dashboard in Chromium', () => {
       ['5.2.0', '5.2.03'],
       ['6', '62'],
     ]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the events users did, each user under each of its events, and filters by one', async () => {
+    const page = await signedInAtZero();
+    await upload(server, [
+      { identity: 'a', evtName: 'Charged', session: { browser: 'Chrome' } },
+      { identity: 'a', evtName: 'Search', session: { browser: 'Chrome' } },
+      { identity: 'b', evtName: 'Search', session: { browser: 'Firefox' } },
+      { identity: 'c', evtName: 'Search', session: { browser: 'Safari' } },
+    ]);
+    await countIs(page, '3');
+    expect(await page.locator('#event-card').isVisible()).toBe(true);
+    expect(
+      await page
+        .locator('#event li')
+        .evaluateAll((items) =>
+          items.map((item) => (item as unknown as { dataset: { value: string } }).dataset.value),
+        ),
+    ).toEqual(['Search', 'Charged']);
+    await textIs(page, '#event li[data-value="Search"] .value', '3');
+    await page.locator('#event li[data-value="Charged"]').click();
+    // Only the user who was charged, with every event it did.
+    await countIs(page, '1');
+    await textIs(page, '#event li[data-value="Search"] .value', '1');
+    expect(await page.locator('#browser li').count()).toBe(1);
+    expect(await page.locator('#filter-list').textContent()).toBe('Event: Charged ×');
     expect(pageErrors).toEqual([]);
   });
 
