@@ -271,6 +271,21 @@ describe('activenow now', () => {
       '--json',
     ]);
     expect(JSON.parse(twoDimensions.stdout)).toMatchObject({ count: 1 });
+    // Every user launched the app; u1 then viewed a page.
+    const events = await processes.run([
+      'now',
+      ...connection,
+      '--split',
+      'event',
+      '--filter',
+      'event=Page Viewed',
+      '--json',
+    ]);
+    expect(events.code, events.stderr).toBe(0);
+    expect(JSON.parse(events.stdout)).toMatchObject({
+      count: 1,
+      event: { 'App Launched': 1, 'Page Viewed': 1 },
+    });
     const badTop = await processes.run(['now', ...connection, '--top', '0']);
     expect(badTop.code).not.toBe(0);
     // A dimension named twice keeps the values of both.
